@@ -1,0 +1,20 @@
+//! layerlab-core: the pure heart of layerlab.
+//!
+//! Everything here takes data in and gives data out: no files, no clock, no
+//! network. That is what lets the terminal tutor, the web app (built for
+//! `wasm32-unknown-unknown`) and the lab runner share one definition of the
+//! course, the quizzes and the learner's progress, so they can never
+//! disagree.
+#![deny(missing_docs)]
+
+pub mod course;
+pub mod diag;
+pub mod doc;
+pub mod progress;
+pub mod quiz;
+
+pub use course::{Catalog, Chapter, Course, GlossaryEntry, Lesson, LoadedCourse, SourceFile};
+pub use diag::{Diagnostic, Severity};
+pub use doc::{Admonition, Block, Document, Inline};
+pub use progress::{Progress, Timestamp};
+pub use quiz::{Grade, Question, QuestionKind, Response};

@@ -1,0 +1,104 @@
+//! `layerlab lint [PATH]`: check a lessons tree and print every diagnostic.
+
+use anyhow::{Context, Result, bail};
+use layerlab_core::{Course, Diagnostic, LoadedCourse, Severity, SourceFile};
+use std::path::{Path, PathBuf};
+
+/// Lints the embedded course, or the tree at `path`; returns whether it is error-free.
+pub fn run(path: Option<&Path>) -> Result<bool> {
+    let (label, loaded) = match path {
+        None => ("embedded course".to_string(), layerlab_lessons::load()),
+        Some(p) => (p.display().to_string(), lint_dir(p)?),
+    };
+    for d in &loaded.diagnostics {
+        println!("{d}");
+    }
+    let errors = loaded.error_count();
+    let warnings = loaded.diagnostics.len() - errors;
+    let c = &loaded.course;
+    let lessons = c.lessons().count();
+    let questions: usize = c.lessons().map(|l| l.quiz.len()).sum();
+    let words: usize = c.lessons().map(|l| l.words).sum();
+    println!(
+        "{label}: {} chapters, {lessons} lessons, {words} words, {questions} quiz questions, {} glossary terms; {errors} errors, {warnings} warnings",
+        c.chapters.len(),
+        c.glossary.len()
+    );
+    Ok(errors == 0)
+}
+
+/// Reads every file under `root` and loads it as a course.
+fn lint_dir(root: &Path) -> Result<LoadedCourse> {
+    if !root.is_dir() {
+        bail!(
+            "{} is not a folder: pass the lessons content folder, e.g. lessons/content",
+            root.display()
+        );
+    }
+    let mut paths = Vec::new();
+    collect(root, &mut paths)?;
+    paths.sort();
+    let mut texts = Vec::new();
+    let mut unreadable = Vec::new();
+    for p in paths {
+        let rel = p
+            .strip_prefix(root)
+            .unwrap_or(&p)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if !(rel.ends_with(".md") || rel.ends_with(".toml")) {
+            continue;
+        }
+        let message = match std::fs::read(&p) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    texts.push((rel, text));
+                    continue;
+                }
+                Err(e) => format!(
+                    "file is not UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            },
+            Err(e) => format!("cannot read file: {e}"),
+        };
+        unreadable.push(Diagnostic {
+            severity: Severity::Error,
+            file: rel,
+            line: 1,
+            col: 1,
+            message,
+            help: None,
+        });
+    }
+    let files: Vec<SourceFile<'_>> = texts
+        .iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    let mut loaded = Course::load(&files, &layerlab_lessons::catalog());
+    loaded.diagnostics.extend(unreadable);
+    loaded
+        .diagnostics
+        .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+    Ok(loaded)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("cannot read folder {}", dir.display()))?
+    {
+        let path = entry?.path();
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            continue;
+        }
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

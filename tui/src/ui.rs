@@ -1,0 +1,225 @@
+//! Drawing: state in, frame out.
+
+use crate::app::{App, Effect, Row, Screen};
+use crate::render::MAX_MEASURE;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
+
+/// Draws the whole tutor; returns effects that layout implied.
+pub fn draw(frame: &mut Frame<'_>, app: &mut App<'_>) -> Vec<Effect> {
+    let [main, status] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());
+    let effects = match app.screen {
+        Screen::Course => {
+            draw_course(frame, main, app);
+            vec![]
+        }
+        Screen::Lesson => draw_lesson(frame, main, app),
+    };
+    draw_status(frame, status, app);
+    if app.help {
+        draw_help(frame, main, app);
+    }
+    effects
+}
+
+fn lesson_mark(app: &App<'_>, id: &str) -> (String, Style) {
+    let t = &app.theme;
+    match (app.progress.is_read(id), app.progress.quiz(id)) {
+        (_, Some(q)) if q.best == q.total => (format!("✓ {}/{}", q.best, q.total), t.good),
+        (_, Some(q)) => (format!("◐ {}/{}", q.best, q.total), t.partial),
+        (true, None) => ("✓".to_string(), t.good),
+        (false, None) => ("·".to_string(), t.dim),
+    }
+}
+
+fn draw_course(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
+    let t = &app.theme;
+    let tree_width = if area.width >= 100 {
+        44
+    } else {
+        area.width * 45 / 100
+    };
+    let [tree_area, preview_area] =
+        Layout::horizontal([Constraint::Length(tree_width), Constraint::Min(20)]).areas(area);
+    let items: Vec<ListItem<'_>> = app
+        .rows
+        .iter()
+        .map(|row| match *row {
+            Row::Chapter(c) => {
+                let ch = &app.course.chapters[c];
+                let read = ch
+                    .lessons
+                    .iter()
+                    .filter(|l| app.progress.is_read(&l.id))
+                    .count();
+                ListItem::new(Line::from(vec![
+                    Span::styled(format!("{}. {}", c + 1, ch.title), t.heading),
+                    Span::styled(format!("  {read}/{}", ch.lessons.len()), t.dim),
+                ]))
+            }
+            Row::Lesson(c, l) => {
+                let lesson = &app.course.chapters[c].lessons[l];
+                let (mark, style) = lesson_mark(app, &lesson.id);
+                ListItem::new(Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(format!("{mark:<6}"), style),
+                    Span::raw(lesson.title.clone()),
+                ]))
+            }
+        })
+        .collect();
+    let list = List::new(items)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.focus)
+                .title(" Course "),
+        )
+        .highlight_style(t.selected);
+    let mut state = ListState::default().with_selected(Some(app.selected));
+    frame.render_stateful_widget(list, tree_area, &mut state);
+
+    let mut lines = Vec::new();
+    if let Some(lesson) = app.selected_lesson() {
+        lines.push(Line::from(Span::styled(lesson.title.clone(), t.title)));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} min · {} quiz questions · {} words",
+                lesson.minutes,
+                lesson.quiz.len(),
+                lesson.words
+            ),
+            t.dim,
+        )));
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled("You will be able to:", t.heading)));
+        for o in &lesson.objectives {
+            lines.push(Line::from(format!("  • {o}")));
+        }
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled("Enter: read this lesson", t.dim)));
+    } else if let Some(Row::Chapter(c)) = app.rows.get(app.selected) {
+        let ch = &app.course.chapters[*c];
+        lines.push(Line::from(Span::styled(ch.title.clone(), t.title)));
+        lines.push(Line::default());
+        lines.push(Line::from(ch.summary.clone()));
+        lines.push(Line::default());
+        let minutes: u32 = ch.lessons.iter().map(|l| l.minutes).sum();
+        lines.push(Line::from(Span::styled(
+            format!("{} lessons · about {minutes} min", ch.lessons.len()),
+            t.dim,
+        )));
+    } else {
+        lines.push(Line::from("The course is empty."));
+    }
+    let preview = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(Block::default().borders(Borders::ALL).title(" Preview "));
+    frame.render_widget(preview, preview_area);
+}
+
+fn draw_lesson(frame: &mut Frame<'_>, area: Rect, app: &mut App<'_>) -> Vec<Effect> {
+    let t = app.theme.clone();
+    let block = Block::default().borders(Borders::ALL).border_style(t.focus);
+    let inner = block.inner(area);
+    // Centre a readable measure in wide terminals.
+    let measure = inner.width.min(MAX_MEASURE + 2);
+    let text_area = Rect {
+        x: inner.x + (inner.width - measure) / 2 + 1,
+        width: measure.saturating_sub(2),
+        ..inner
+    };
+    let effects = app.layout_reader(text_area.width, text_area.height as usize);
+    let (Some(reader), Some(lesson)) = (app.reader.as_ref(), app.open_lesson()) else {
+        return effects;
+    };
+    let Some((_, rendered)) = reader.rendered.as_ref() else {
+        return effects;
+    };
+    let total = rendered.lines.len();
+    let pct = if total <= reader.page {
+        100
+    } else {
+        (reader.scroll + reader.page).min(total) * 100 / total
+    };
+    let chapter = app
+        .course
+        .chapter_of(&lesson.id)
+        .map_or("", |c| c.title.as_str());
+    let block = block
+        .title(format!(" {chapter} › {} ", lesson.title))
+        .title_bottom(Line::from(format!(" {pct}% ")).right_aligned());
+    frame.render_widget(block, area);
+    let visible: Vec<Line<'_>> = rendered
+        .lines
+        .iter()
+        .skip(reader.scroll)
+        .take(reader.page)
+        .cloned()
+        .collect();
+    frame.render_widget(Paragraph::new(visible), text_area);
+    effects
+}
+
+fn draw_status(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
+    let t = &app.theme;
+    let keys = match app.screen {
+        Screen::Course => "↑↓ move  Enter open  ? help  q quit",
+        Screen::Lesson => "↑↓ scroll  PgUp/PgDn page  n next lesson  Esc back  ? help",
+    };
+    let mut spans = vec![Span::styled(keys, t.dim)];
+    if let Some(msg) = &app.status {
+        spans.push(Span::raw("  │ "));
+        spans.push(Span::raw(msg.clone()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_help(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
+    let rows: &[(&str, &str)] = match app.screen {
+        Screen::Course => &[
+            ("↑/k ↓/j", "move"),
+            ("PgUp PgDn", "move ten rows"),
+            ("g / G", "first / last"),
+            ("Enter", "read the lesson"),
+            ("?", "this help"),
+            ("q / Esc", "quit"),
+            ("Ctrl-C", "quit from anywhere"),
+        ],
+        Screen::Lesson => &[
+            ("↑/k ↓/j", "scroll a line"),
+            ("PgUp PgDn Space", "scroll a page"),
+            ("g / G", "top / bottom"),
+            ("n", "next lesson"),
+            ("?", "this help"),
+            ("q / Esc", "back to the course"),
+            ("Ctrl-C", "quit from anywhere"),
+        ],
+    };
+    let width = 44.min(area.width);
+    let height = (rows.len() as u16 + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let lines: Vec<Line<'_>> = rows
+        .iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>16}  "), app.theme.heading),
+                Span::raw(*v),
+            ])
+        })
+        .collect();
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Keys ")),
+        popup,
+    );
+}
