@@ -86,7 +86,9 @@ impl<'a> LineIndex<'a> {
 /// Collects diagnostics for one file, turning offsets into positions.
 pub(crate) struct FileDiags<'a> {
     pub(crate) file: &'a str,
-    index: LineIndex<'a>,
+    text: &'a str,
+    /// Built on the first diagnostic: clean files never pay for it.
+    index: Option<LineIndex<'a>>,
     pub(crate) out: &'a mut Vec<Diagnostic>,
 }
 
@@ -94,7 +96,8 @@ impl<'a> FileDiags<'a> {
     pub(crate) fn new(file: &'a str, text: &'a str, out: &'a mut Vec<Diagnostic>) -> Self {
         FileDiags {
             file,
-            index: LineIndex::new(text),
+            text,
+            index: None,
             out,
         }
     }
@@ -106,7 +109,11 @@ impl<'a> FileDiags<'a> {
         message: impl Into<String>,
         help: Option<&str>,
     ) {
-        let (line, col) = self.index.position(offset);
+        let text = self.text;
+        let (line, col) = self
+            .index
+            .get_or_insert_with(|| LineIndex::new(text))
+            .position(offset);
         self.out.push(Diagnostic {
             severity,
             file: self.file.to_string(),

@@ -334,6 +334,21 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// Appends text, joining it to a preceding text run: a paragraph's lines
+    /// become one `Text` instead of one per line and break.
+    fn push_text(&mut self, text: &str) {
+        let run = match self.inlines.last_mut() {
+            Some((_, content)) => content.last_mut(),
+            None => self.current.as_mut().and_then(|c| c.last_mut()),
+        };
+        match run {
+            Some(Inline::Text { text: prev }) => prev.push_str(text),
+            _ => self.push_inline(Inline::Text {
+                text: text.to_string(),
+            }),
+        }
+    }
+
     /// Ends an implicit paragraph (tight list item text).
     fn flush_loose_inlines(&mut self) {
         if let Some(content) = self.current.take() {
@@ -341,11 +356,23 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// Counts runs of non-space bytes that contain a letter or digit (so a
+    /// lone `-` or `|` is not a word). A byte loop: this runs on every text event.
     fn count_words(&mut self, text: &str) {
-        self.extras.words += text
-            .split_whitespace()
-            .filter(|w| w.chars().any(char::is_alphanumeric))
-            .count();
+        let mut in_word = false;
+        let mut has_alnum = false;
+        for &b in text.as_bytes() {
+            if b.is_ascii_whitespace() {
+                self.extras.words += usize::from(in_word && has_alnum);
+                in_word = false;
+                has_alnum = false;
+            } else {
+                in_word = true;
+                // Non-ASCII bytes belong to letters in our prose (é, ü).
+                has_alnum |= b.is_ascii_alphanumeric() || b >= 0x80;
+            }
+        }
+        self.extras.words += usize::from(in_word && has_alnum);
     }
 
     fn event(&mut self, event: Event<'_>, range: Range<usize>, body: &str) {
@@ -361,9 +388,7 @@ impl Builder<'_, '_> {
                     buf.push_str(&text);
                 } else {
                     self.count_words(&text);
-                    self.push_inline(Inline::Text {
-                        text: text.into_string(),
-                    });
+                    self.push_text(&text);
                 }
             }
             Event::Code(text) => {
@@ -372,7 +397,7 @@ impl Builder<'_, '_> {
                     text: text.into_string(),
                 });
             }
-            Event::SoftBreak => self.push_inline(Inline::Text { text: " ".into() }),
+            Event::SoftBreak => self.push_text(" "),
             Event::HardBreak => self.push_inline(Inline::LineBreak),
             Event::Rule => self.push_block(Block::Rule),
             Event::Html(_) | Event::InlineHtml(_) => self.diags.warning(

@@ -10,6 +10,7 @@
 pub mod course;
 pub mod diag;
 pub mod doc;
+pub mod packet;
 pub mod progress;
 pub mod quiz;
 

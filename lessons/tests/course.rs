@@ -8,11 +8,30 @@ use layerlab_core::quiz::QuestionKind;
 const CURRICULUM: [(&str, &[&str]); 5] = [
     (
         "fundamentals",
-        &["layers", "tcp-ip-model", "http", "tcp", "udp", "tls", "ip", "icmp", "ethernet-arp"],
+        &[
+            "layers",
+            "tcp-ip-model",
+            "http",
+            "tcp",
+            "udp",
+            "tls",
+            "ip",
+            "icmp",
+            "ethernet-arp",
+        ],
     ),
     (
         "linux",
-        &["interfaces", "routing", "netfilter", "iptables", "conntrack-nat", "ipvs", "ebpf-xdp", "troubleshooting"],
+        &[
+            "interfaces",
+            "routing",
+            "netfilter",
+            "iptables",
+            "conntrack-nat",
+            "ipvs",
+            "ebpf-xdp",
+            "troubleshooting",
+        ],
     ),
     (
         "containers",
@@ -42,7 +61,14 @@ const CURRICULUM: [(&str, &[&str]); 5] = [
     ),
     (
         "abstractions",
-        &["deployments-statefulsets", "endpointslices", "services", "ingress", "gateway-api", "service-mesh"],
+        &[
+            "deployments-statefulsets",
+            "endpointslices",
+            "services",
+            "ingress",
+            "gateway-api",
+            "service-mesh",
+        ],
     ),
 ];
 
@@ -50,7 +76,11 @@ const CURRICULUM: [(&str, &[&str]); 5] = [
 fn embedded_course_has_no_diagnostics_at_all() {
     let loaded = layerlab_lessons::load();
     let all: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
-    assert!(all.is_empty(), "the embedded course must lint clean, warnings included:\n{}", all.join("\n"));
+    assert!(
+        all.is_empty(),
+        "the embedded course must lint clean, warnings included:\n{}",
+        all.join("\n")
+    );
 }
 
 #[test]
@@ -75,19 +105,43 @@ fn every_lesson_meets_the_content_standards() {
             "{id}: {} words of prose",
             lesson.words
         );
-        assert!(lesson.quiz.len() >= standards::MIN_QUESTIONS, "{id}: {} questions", lesson.quiz.len());
-        assert!((2..=5).contains(&lesson.objectives.len()), "{id}: objectives");
-        assert!(lesson.body.blocks.iter().any(|b| matches!(b, Block::Diagram { .. })), "{id}: no diagram");
-        let kinds = |f: fn(&QuestionKind) -> bool| lesson.quiz.iter().filter(|q| f(&q.kind)).count();
-        assert!(kinds(|k| matches!(k, QuestionKind::Single { .. })) >= 1, "{id}: no single-choice question");
-        assert!(kinds(|k| matches!(k, QuestionKind::Multiple { .. })) >= 1, "{id}: no multiple-choice question");
+        assert!(
+            lesson.quiz.len() >= standards::MIN_QUESTIONS,
+            "{id}: {} questions",
+            lesson.quiz.len()
+        );
+        assert!(
+            (2..=5).contains(&lesson.objectives.len()),
+            "{id}: objectives"
+        );
+        assert!(
+            lesson
+                .body
+                .blocks
+                .iter()
+                .any(|b| matches!(b, Block::Diagram { .. })),
+            "{id}: no diagram"
+        );
+        let kinds =
+            |f: fn(&QuestionKind) -> bool| lesson.quiz.iter().filter(|q| f(&q.kind)).count();
+        assert!(
+            kinds(|k| matches!(k, QuestionKind::Single { .. })) >= 1,
+            "{id}: no single-choice question"
+        );
+        assert!(
+            kinds(|k| matches!(k, QuestionKind::Multiple { .. })) >= 1,
+            "{id}: no multiple-choice question"
+        );
         assert!(
             kinds(|k| matches!(k, QuestionKind::Numeric { .. } | QuestionKind::Text { .. })) >= 1,
             "{id}: no numeric or text question"
         );
         for q in &lesson.quiz {
             for c in q.choices() {
-                assert!(!c.explain.trim().is_empty(), "{id}: choice without explanation");
+                assert!(
+                    !c.explain.trim().is_empty(),
+                    "{id}: choice without explanation"
+                );
             }
         }
     }
@@ -100,13 +154,30 @@ fn every_right_answer_grades_as_right() {
         for (i, q) in lesson.quiz.iter().enumerate() {
             let right = match &q.kind {
                 QuestionKind::Single { choices } | QuestionKind::Multiple { choices } => {
-                    Response::Choices(choices.iter().enumerate().filter(|(_, c)| c.correct).map(|(i, _)| i).collect())
+                    Response::Choices(
+                        choices
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, c)| c.correct)
+                            .map(|(i, _)| i)
+                            .collect(),
+                    )
                 }
                 QuestionKind::Numeric { answer, .. } => Response::Number(*answer),
                 QuestionKind::Text { answer, .. } => Response::Text(answer.clone()),
             };
-            assert!(q.grade(&right).correct, "{} question {}: its own answer is graded wrong", lesson.id, i + 1);
-            assert!(!q.grade(&Response::Choices(vec![])).correct, "{} question {}: an empty answer passes", lesson.id, i + 1);
+            assert!(
+                q.grade(&right).correct,
+                "{} question {}: its own answer is graded wrong",
+                lesson.id,
+                i + 1
+            );
+            assert!(
+                !q.grade(&Response::Choices(vec![])).correct,
+                "{} question {}: an empty answer passes",
+                lesson.id,
+                i + 1
+            );
         }
     }
 }
@@ -114,10 +185,17 @@ fn every_right_answer_grades_as_right() {
 #[test]
 fn glossary_covers_every_chapter_and_points_at_lessons() {
     let course = layerlab_lessons::course();
-    assert!(course.glossary.len() >= 80, "{} glossary terms", course.glossary.len());
+    assert!(
+        course.glossary.len() >= 80,
+        "{} glossary terms",
+        course.glossary.len()
+    );
     for ch in &course.chapters {
         assert!(
-            course.glossary.iter().any(|g| ch.lessons.iter().any(|l| l.id == g.lesson)),
+            course
+                .glossary
+                .iter()
+                .any(|g| ch.lessons.iter().any(|l| l.id == g.lesson)),
             "chapter {} has no glossary terms",
             ch.id
         );

@@ -1,0 +1,265 @@
+//! Human names for numbers on the wire: one place, shared by the
+//! dissector, the one-line summaries and the journeys.
+
+use std::fmt::Write as _;
+
+/// Link-layer header type of a capture (pcap `LINKTYPE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkType {
+    /// Ethernet II (`LINKTYPE_ETHERNET`, 1).
+    Ethernet,
+    /// Linux cooked capture v1 (`LINKTYPE_LINUX_SLL`, 113), from `tcpdump -i any`.
+    LinuxSll,
+    /// Linux cooked capture v2 (`LINKTYPE_LINUX_SLL2`, 276), what current tcpdump writes for `-i any`.
+    LinuxSll2,
+    /// Raw IPv4 or IPv6 (`LINKTYPE_RAW`, 101).
+    RawIp,
+    /// A link type we do not dissect, with its pcap number.
+    Unsupported(u32),
+}
+
+impl LinkType {
+    /// The pcap link-type number.
+    pub fn number(self) -> u32 {
+        match self {
+            LinkType::Ethernet => 1,
+            LinkType::RawIp => 101,
+            LinkType::LinuxSll => 113,
+            LinkType::LinuxSll2 => 276,
+            LinkType::Unsupported(n) => n,
+        }
+    }
+
+    /// The link type for a pcap number, if we dissect it.
+    pub fn from_number(n: u32) -> Option<LinkType> {
+        match n {
+            1 => Some(LinkType::Ethernet),
+            101 | 12 | 14 => Some(LinkType::RawIp),
+            113 => Some(LinkType::LinuxSll),
+            276 => Some(LinkType::LinuxSll2),
+            _ => None,
+        }
+    }
+}
+
+/// Name of an EtherType.
+pub fn ether_type(t: u16) -> &'static str {
+    match t {
+        0x0800 => "IPv4",
+        0x0806 => "ARP",
+        0x86dd => "IPv6",
+        0x8100 => "802.1Q VLAN",
+        0x88a8 => "802.1ad QinQ",
+        0x88cc => "LLDP",
+        0x8847 => "MPLS",
+        _ => "unknown",
+    }
+}
+
+/// Name of an IP protocol number.
+pub fn ip_protocol(p: u8) -> &'static str {
+    match p {
+        0 => "IPv6 hop-by-hop options",
+        1 => "ICMP",
+        2 => "IGMP",
+        4 => "IP-in-IP",
+        6 => "TCP",
+        17 => "UDP",
+        41 => "IPv6-in-IPv4",
+        43 => "IPv6 routing",
+        44 => "IPv6 fragment",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        59 => "no next header",
+        60 => "IPv6 destination options",
+        132 => "SCTP",
+        _ => "unknown",
+    }
+}
+
+/// Well-known service on a port, for the ports this course meets.
+pub fn port_service(port: u16) -> Option<&'static str> {
+    Some(match port {
+        22 => "ssh",
+        53 => "dns",
+        67 | 68 => "dhcp",
+        80 => "http",
+        123 => "ntp",
+        179 => "bgp",
+        443 => "https",
+        2379 | 2380 => "etcd",
+        4789 => "vxlan",
+        5353 => "mdns",
+        6081 => "geneve",
+        6443 => "kube-apiserver",
+        8080 => "http-alt",
+        8472 => "vxlan (linux default)",
+        9153 => "coredns metrics",
+        10250 => "kubelet",
+        10256 => "kube-proxy health",
+        _ => return None,
+    })
+}
+
+/// TCP flags as tcpdump writes them: `S`, `S.`, `P.`, `F.`, `R`.
+pub fn tcp_flags_short(flags: u8) -> String {
+    let mut s = String::new();
+    for (bit, c) in [
+        (0x01, 'F'),
+        (0x02, 'S'),
+        (0x04, 'R'),
+        (0x08, 'P'),
+        (0x20, 'U'),
+        (0x40, 'E'),
+        (0x80, 'W'),
+    ] {
+        if flags & bit != 0 {
+            s.push(c);
+        }
+    }
+    if flags & 0x10 != 0 {
+        s.push('.');
+    }
+    if s.is_empty() {
+        s.push_str("none");
+    }
+    s
+}
+
+/// TCP flags in words: `SYN, ACK`.
+pub fn tcp_flags_long(flags: u8) -> String {
+    let names = [
+        (0x02, "SYN"),
+        (0x10, "ACK"),
+        (0x08, "PSH"),
+        (0x01, "FIN"),
+        (0x04, "RST"),
+        (0x20, "URG"),
+        (0x40, "ECE"),
+        (0x80, "CWR"),
+    ];
+    let set: Vec<&str> = names
+        .iter()
+        .filter(|(b, _)| flags & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if set.is_empty() {
+        "none".into()
+    } else {
+        set.join(", ")
+    }
+}
+
+/// What a TTL or hop limit says about the path: hosts start at 64, 128 or 255.
+pub fn ttl_meaning(ttl: u8) -> String {
+    let initial = [64u16, 128, 255]
+        .into_iter()
+        .find(|&i| u16::from(ttl) <= i)
+        .unwrap_or(255);
+    let hops = initial - u16::from(ttl);
+    match hops {
+        0 => format!("as sent: hosts start at {initial}"),
+        1 => format!("one router hop from {initial}"),
+        n => format!("{n} router hops from {initial}"),
+    }
+}
+
+/// Meaning of an ICMPv4 type and code.
+pub fn icmpv4_meaning(t: u8, code: u8) -> String {
+    match (t, code) {
+        (0, _) => "echo reply".into(),
+        (3, c) => format!(
+            "destination unreachable: {}",
+            match c {
+                0 => "network unreachable",
+                1 => "host unreachable",
+                2 => "protocol unreachable",
+                3 => "port unreachable",
+                4 => "fragmentation needed and DF set",
+                9 | 10 => "administratively prohibited",
+                13 => "communication administratively prohibited",
+                _ => "other code",
+            }
+        ),
+        (5, _) => "redirect".into(),
+        (8, _) => "echo request".into(),
+        (11, 0) => "time exceeded: TTL reached 0 in transit".into(),
+        (11, _) => "time exceeded: fragment reassembly".into(),
+        (12, _) => "parameter problem".into(),
+        _ => format!("type {t} code {code}"),
+    }
+}
+
+/// Meaning of an ICMPv6 type and code.
+pub fn icmpv6_meaning(t: u8, code: u8) -> String {
+    match (t, code) {
+        (1, 4) => "destination unreachable: port unreachable".into(),
+        (1, 1) => "destination unreachable: administratively prohibited".into(),
+        (1, _) => "destination unreachable".into(),
+        (2, _) => "packet too big".into(),
+        (3, _) => "time exceeded: hop limit reached 0".into(),
+        (4, _) => "parameter problem".into(),
+        (128, _) => "echo request".into(),
+        (129, _) => "echo reply".into(),
+        (133, _) => "router solicitation".into(),
+        (134, _) => "router advertisement".into(),
+        (135, _) => "neighbor solicitation".into(),
+        (136, _) => "neighbor advertisement".into(),
+        _ => format!("type {t} code {code}"),
+    }
+}
+
+/// A MAC address as `aa:bb:cc:dd:ee:ff`.
+pub fn mac(b: &[u8]) -> String {
+    let mut s = String::with_capacity(17);
+    for (i, x) in b.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+/// What kind of destination a MAC address is.
+pub fn mac_kind(b: &[u8]) -> &'static str {
+    if b.iter().all(|&x| x == 0xff) {
+        "broadcast: every host on the segment"
+    } else if b.first().is_some_and(|x| x & 1 == 1) {
+        "multicast"
+    } else {
+        "unicast"
+    }
+}
+
+/// DNS record type name.
+pub fn dns_type(t: u16) -> String {
+    match t {
+        1 => "A".into(),
+        2 => "NS".into(),
+        5 => "CNAME".into(),
+        6 => "SOA".into(),
+        12 => "PTR".into(),
+        15 => "MX".into(),
+        16 => "TXT".into(),
+        28 => "AAAA".into(),
+        33 => "SRV".into(),
+        255 => "ANY".into(),
+        n => format!("TYPE{n}"),
+    }
+}
+
+/// Direction of a packet in a Linux cooked capture.
+pub fn sll_packet_type(t: u16) -> &'static str {
+    match t {
+        0 => "to us",
+        1 => "broadcast",
+        2 => "multicast",
+        3 => "to another host",
+        4 => "sent by us",
+        _ => "unknown",
+    }
+}
