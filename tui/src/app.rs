@@ -3,11 +3,20 @@
 //! Keys become [`Action`]s (`keys.rs`), actions change [`App`] here and
 //! return [`Effect`]s for the runner to carry out (saving progress), and
 //! `ui.rs` draws the state. Nothing here touches the terminal or the disk,
-//! so every transition is testable.
+//! so every transition is testable. Screens and popups own their state in
+//! `screens/`; this file routes actions to the one in focus and acts on
+//! what it reports.
 
-use crate::render::{RenderedLesson, render_lesson};
+use crate::keys::KeyMode;
+use crate::screens::glossary::{GlossaryOutcome, GlossaryPane};
+use crate::screens::quiz::{QuizOutcome, QuizPane, QuizPhase};
+use crate::screens::reader::Reader;
+use crate::screens::search::{SearchIndex, SearchOutcome, SearchPopup};
 use crate::theme::Theme;
 use layerlab_core::{Course, Lesson, Progress, Timestamp};
+
+/// Lessons remembered for going back after following links.
+const MAX_HISTORY: usize = 50;
 
 /// A user intent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +33,7 @@ pub enum Action {
     Top,
     /// Go to the last line or row.
     Bottom,
-    /// Open the selected lesson.
+    /// Open what is selected: a lesson, a link, a search result, a term's lesson.
     Open,
     /// Go to the next lesson.
     NextLesson,
@@ -34,6 +43,30 @@ pub enum Action {
     ToggleHelp,
     /// Exit the tutor.
     Quit,
+    /// Take the quiz of the open lesson.
+    TakeQuiz,
+    /// Select the next `lesson:` link of the open lesson.
+    NextLink,
+    /// Select the previous `lesson:` link of the open lesson.
+    PrevLink,
+    /// Go back to the lesson read before following a link.
+    PreviousLesson,
+    /// Open the search popup.
+    OpenSearch,
+    /// Open the glossary.
+    OpenGlossary,
+    /// Pick or unpick the highlighted choice.
+    Toggle,
+    /// Pick a choice by its zero-based number.
+    Pick(usize),
+    /// Type a character into the input in focus.
+    Type(char),
+    /// Delete the last character of the input in focus.
+    DeleteChar,
+    /// Submit the answer, or go on after its feedback.
+    Submit,
+    /// Take the quiz again from the first question.
+    Retry,
 }
 
 /// Something the runner must do after an update.
@@ -50,6 +83,10 @@ pub enum Screen {
     Course,
     /// Reading a lesson.
     Lesson,
+    /// Taking the open lesson's quiz.
+    Quiz,
+    /// Browsing the glossary.
+    Glossary,
 }
 
 /// A row of the course tree.
@@ -61,17 +98,13 @@ pub enum Row {
     Lesson(usize, usize),
 }
 
-/// The lesson being read.
-#[derive(Debug, Clone)]
-pub struct Reader {
+/// A lesson left by following a link, to come back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
     /// Lesson id.
     pub lesson_id: String,
-    /// First visible line.
+    /// Where the learner had scrolled to.
     pub scroll: usize,
-    /// Lines per page, updated at each draw.
-    pub page: usize,
-    /// Cached rendering and the width it was made for.
-    pub rendered: Option<(u16, RenderedLesson)>,
 }
 
 /// The whole tutor state.
@@ -90,6 +123,18 @@ pub struct App<'c> {
     pub selected: usize,
     /// The open lesson, if any.
     pub reader: Option<Reader>,
+    /// Lessons to go back to, most recent last.
+    pub history: Vec<Visit>,
+    /// The quiz being taken, if any.
+    pub quiz: Option<QuizPane>,
+    /// The glossary's selection.
+    pub glossary: GlossaryPane,
+    /// The screen the glossary returns to.
+    pub glossary_return: Screen,
+    /// The search popup, when open.
+    pub search: Option<SearchPopup>,
+    /// What search looks through.
+    pub search_index: SearchIndex,
     /// Whether the key help overlay is shown.
     pub help: bool,
     /// A one-line message for the status bar.
@@ -121,6 +166,12 @@ impl<'c> App<'c> {
             rows,
             selected: 0,
             reader: None,
+            history: Vec::new(),
+            quiz: None,
+            glossary: GlossaryPane::default(),
+            glossary_return: Screen::Course,
+            search: None,
+            search_index: SearchIndex::new(course),
             help: false,
             status: None,
             quit: false,
@@ -168,23 +219,76 @@ impl<'c> App<'c> {
             .and_then(|r| self.course.lesson(&r.lesson_id))
     }
 
+    /// What the keyboard drives right now, ignoring the help overlay.
+    pub fn mode(&self) -> KeyMode {
+        if self.search.is_some() {
+            return KeyMode::Search;
+        }
+        match self.screen {
+            Screen::Course => KeyMode::Course,
+            Screen::Lesson => KeyMode::Reader,
+            Screen::Glossary => KeyMode::Glossary,
+            Screen::Quiz => match self.quiz.as_ref().map(|q| &q.phase) {
+                Some(QuizPhase::Feedback(_)) => KeyMode::QuizFeedback,
+                Some(QuizPhase::Summary) | None => KeyMode::QuizSummary,
+                Some(QuizPhase::Answering) => {
+                    let question = self.quiz.as_ref().and_then(|q| {
+                        self.course
+                            .lesson(&q.lesson_id)
+                            .and_then(|l| l.quiz.get(q.index))
+                    });
+                    match question {
+                        Some(q) if q.choices().is_empty() => KeyMode::QuizInput,
+                        _ => KeyMode::QuizChoices,
+                    }
+                }
+            },
+        }
+    }
+
+    /// The key mode, with the help overlay taking all keys when shown.
+    pub fn key_mode(&self) -> KeyMode {
+        if self.help {
+            KeyMode::Help
+        } else {
+            self.mode()
+        }
+    }
+
     /// Applies an action; returns what the runner must do.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         if action == Action::Quit {
             self.quit = true;
             return vec![];
         }
+        if self.help {
+            // Help is modal: it only closes.
+            if matches!(action, Action::ToggleHelp | Action::Back) {
+                self.help = false;
+            }
+            return vec![];
+        }
         if action == Action::ToggleHelp {
-            self.help = !self.help;
+            self.help = true;
             return vec![];
         }
-        if self.help && action == Action::Back {
-            self.help = false;
-            return vec![];
+        if self.search.is_some() {
+            return self.update_search(action);
         }
-        match self.screen {
-            Screen::Course => self.update_course(action),
-            Screen::Lesson => self.update_lesson(action),
+        match (self.screen, action) {
+            (Screen::Course | Screen::Lesson | Screen::Glossary, Action::OpenSearch) => {
+                self.search = Some(SearchPopup::default());
+                vec![]
+            }
+            (Screen::Course | Screen::Lesson, Action::OpenGlossary) => {
+                self.glossary_return = self.screen;
+                self.screen = Screen::Glossary;
+                vec![]
+            }
+            (Screen::Course, _) => self.update_course(action),
+            (Screen::Lesson, _) => self.update_lesson(action),
+            (Screen::Quiz, _) => self.update_quiz(action),
+            (Screen::Glossary, _) => self.update_glossary(action),
         }
     }
 
@@ -214,14 +318,41 @@ impl<'c> App<'c> {
         vec![]
     }
 
+    /// Opens a lesson afresh (from the tree): the link history starts over.
     fn open(&mut self, lesson_id: &str) -> Vec<Effect> {
-        self.reader = Some(Reader {
-            lesson_id: lesson_id.to_string(),
-            scroll: 0,
-            page: 20,
-            rendered: None,
-        });
+        self.history.clear();
+        self.show_lesson(lesson_id, 0, None)
+    }
+
+    /// Opens a lesson from the reader, remembering where the learner was.
+    fn follow(&mut self, lesson_id: &str, anchor: Option<String>) -> Vec<Effect> {
+        if let Some(r) = self
+            .reader
+            .as_ref()
+            .filter(|_| self.screen == Screen::Lesson)
+        {
+            self.history.push(Visit {
+                lesson_id: r.lesson_id.clone(),
+                scroll: r.scroll,
+            });
+            if self.history.len() > MAX_HISTORY {
+                self.history.remove(0);
+            }
+        } else {
+            self.history.clear();
+        }
+        self.show_lesson(lesson_id, 0, anchor)
+    }
+
+    fn show_lesson(
+        &mut self,
+        lesson_id: &str,
+        scroll: usize,
+        anchor: Option<String>,
+    ) -> Vec<Effect> {
+        self.reader = Some(Reader::new(lesson_id, scroll, anchor));
         self.screen = Screen::Lesson;
+        self.quiz = None;
         if let Some(row) = self.row_of(lesson_id) {
             self.selected = row;
         }
@@ -230,41 +361,76 @@ impl<'c> App<'c> {
     }
 
     fn update_lesson(&mut self, action: Action) -> Vec<Effect> {
-        let Some(reader) = self.reader.as_mut() else {
+        let Some(lesson) = self.open_lesson() else {
             self.screen = Screen::Course;
             return vec![];
         };
-        let total = reader
-            .rendered
-            .as_ref()
-            .map_or(usize::MAX, |(_, r)| r.lines.len());
-        let max_scroll = total.saturating_sub(reader.page);
+        let Some(reader) = self.reader.as_mut() else {
+            return vec![];
+        };
         match action {
-            Action::Up => reader.scroll = reader.scroll.saturating_sub(1),
-            Action::Down => reader.scroll = (reader.scroll + 1).min(max_scroll),
-            Action::PageUp => {
-                reader.scroll = reader
-                    .scroll
-                    .saturating_sub(reader.page.saturating_sub(2).max(1))
-            }
-            Action::PageDown => {
-                reader.scroll =
-                    (reader.scroll + reader.page.saturating_sub(2).max(1)).min(max_scroll)
-            }
-            Action::Top => reader.scroll = 0,
-            Action::Bottom => reader.scroll = max_scroll,
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => reader.scroll_by(action),
             Action::Back => {
                 self.screen = Screen::Course;
                 return vec![];
             }
             Action::NextLesson => {
-                let id = reader.lesson_id.clone();
-                if let Some(next) = self.course.next_lesson(&id) {
-                    return self.open(&next.id.clone());
+                if let Some(next) = self.course.next_lesson(&lesson.id) {
+                    return self.show_lesson(&next.id.clone(), 0, None);
                 }
                 self.status = Some("This is the last lesson of the course.".into());
                 return vec![];
             }
+            Action::TakeQuiz => {
+                if lesson.quiz.is_empty() {
+                    self.status = Some("This lesson has no quiz.".into());
+                } else {
+                    self.quiz = Some(QuizPane::new(&lesson.id));
+                    self.screen = Screen::Quiz;
+                }
+                return vec![];
+            }
+            Action::NextLink | Action::PrevLink => {
+                let link = reader.cycle_link(action == Action::NextLink);
+                self.status = Some(match link {
+                    Some(link) => {
+                        let title = self
+                            .course
+                            .lesson(&link.lesson)
+                            .map_or(link.lesson.as_str(), |l| l.title.as_str());
+                        format!("Enter: open “{title}”")
+                    }
+                    None => "This lesson links to no other lesson.".into(),
+                });
+            }
+            Action::Open => {
+                let target = reader
+                    .selected_link()
+                    .map(|l| (l.lesson.clone(), l.anchor.clone()));
+                match target {
+                    Some((id, anchor)) if self.course.lesson(&id).is_some() => {
+                        return self.follow(&id, anchor);
+                    }
+                    Some((id, _)) => {
+                        self.status = Some(format!("No lesson `{id}` in this course."))
+                    }
+                    None => {
+                        self.status =
+                            Some("Press Tab to select a link, then Enter to follow it.".into())
+                    }
+                }
+            }
+            Action::PreviousLesson => match self.history.pop() {
+                Some(visit) => return self.show_lesson(&visit.lesson_id, visit.scroll, None),
+                None => {
+                    self.status = Some("No previous lesson: Esc goes back to the course.".into())
+                }
+            },
             _ => {}
         }
         self.mark_read_at_end()
@@ -275,11 +441,7 @@ impl<'c> App<'c> {
         let Some(reader) = self.reader.as_ref() else {
             return vec![];
         };
-        let Some((_, rendered)) = reader.rendered.as_ref() else {
-            return vec![];
-        };
-        let at_end = reader.scroll + reader.page >= rendered.lines.len();
-        if at_end && !self.progress.is_read(&reader.lesson_id) {
+        if reader.at_end() && !self.progress.is_read(&reader.lesson_id) {
             let id = reader.lesson_id.clone();
             self.progress.mark_read(&id, (self.now)());
             self.status = Some("Lesson marked as read.".into());
@@ -293,17 +455,88 @@ impl<'c> App<'c> {
         let Some(lesson) = self.open_lesson() else {
             return vec![];
         };
-        let theme = self.theme.clone();
         let Some(reader) = self.reader.as_mut() else {
             return vec![];
         };
-        reader.page = page.max(1);
-        if reader.rendered.as_ref().is_none_or(|(w, _)| *w != width) {
-            reader.rendered = Some((width, render_lesson(lesson, width, &theme)));
-        }
-        let total = reader.rendered.as_ref().map_or(0, |(_, r)| r.lines.len());
-        reader.scroll = reader.scroll.min(total.saturating_sub(reader.page));
+        reader.layout(lesson, width, page, &self.theme);
         // A lesson shorter than one screen is read as soon as it is shown.
         self.mark_read_at_end()
+    }
+
+    fn update_quiz(&mut self, action: Action) -> Vec<Effect> {
+        let Some(quiz) = self.quiz.as_mut() else {
+            self.screen = Screen::Lesson;
+            return vec![];
+        };
+        let questions = self
+            .course
+            .lesson(&quiz.lesson_id)
+            .map_or(&[][..], |l| &l.quiz[..]);
+        match quiz.update(questions, action) {
+            QuizOutcome::Stay => vec![],
+            QuizOutcome::Status(msg) => {
+                self.status = Some(msg);
+                vec![]
+            }
+            QuizOutcome::Leave => {
+                self.quiz = None;
+                self.screen = Screen::Lesson;
+                vec![]
+            }
+            QuizOutcome::Finished { right, total } => {
+                let id = quiz.lesson_id.clone();
+                self.progress.record_quiz(&id, right, total, (self.now)());
+                self.status = Some(format!("Quiz score saved: {right}/{total}."));
+                vec![Effect::SaveProgress]
+            }
+        }
+    }
+
+    fn update_glossary(&mut self, action: Action) -> Vec<Effect> {
+        match self.glossary.update(&self.course.glossary, action) {
+            GlossaryOutcome::Stay => vec![],
+            GlossaryOutcome::Leave => {
+                self.screen = match (self.glossary_return, &self.reader) {
+                    (Screen::Lesson, Some(_)) => Screen::Lesson,
+                    _ => Screen::Course,
+                };
+                vec![]
+            }
+            GlossaryOutcome::Open(id) => {
+                // Back from the lesson returns to the one read before the glossary.
+                let came_from_reader = self.glossary_return == Screen::Lesson;
+                self.screen = self.glossary_return;
+                if came_from_reader {
+                    self.follow(&id, None)
+                } else {
+                    self.open(&id)
+                }
+            }
+        }
+    }
+
+    fn update_search(&mut self, action: Action) -> Vec<Effect> {
+        let Some(popup) = self.search.as_mut() else {
+            return vec![];
+        };
+        match popup.update(&self.search_index, action) {
+            SearchOutcome::Stay => vec![],
+            SearchOutcome::Close => {
+                self.search = None;
+                vec![]
+            }
+            SearchOutcome::Open { lesson, anchor } => {
+                self.search = None;
+                if self.screen == Screen::Glossary {
+                    self.screen = self.glossary_return;
+                }
+                if self.screen == Screen::Lesson {
+                    self.follow(&lesson, anchor)
+                } else {
+                    self.history.clear();
+                    self.show_lesson(&lesson, 0, anchor)
+                }
+            }
+        }
     }
 }

@@ -3,8 +3,10 @@
 mod app;
 mod keys;
 mod lint;
+mod packet_cli;
 mod render;
 mod runner;
+mod screens;
 mod store;
 mod theme;
 mod ui;
@@ -31,6 +33,9 @@ enum Command {
         /// A lessons content folder, e.g. lessons/content.
         path: Option<PathBuf>,
     },
+    /// Read packet captures (pcap, pcapng): summaries, field trees, conversations.
+    #[command(subcommand)]
+    Packet(packet_cli::PacketCommand),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None | Some(Command::Tutor) => tutor().map(|()| true),
         Some(Command::Lint { path }) => lint::run(path.as_deref()),
+        Some(Command::Packet(cmd)) => packet_cli::run(cmd),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -18,20 +18,53 @@ pub const MAX_MEASURE: u16 = 100;
 pub struct RenderedLesson {
     /// The lines, ready to draw.
     pub lines: Vec<Line<'static>>,
+    /// The `lesson:` links, in reading order.
+    pub links: Vec<RenderedLink>,
+    /// Heading anchors and the line each heading starts on.
+    pub anchors: Vec<(String, usize)>,
+}
+
+/// A `lesson:` link and where its words landed after wrapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedLink {
+    /// The lesson it opens.
+    pub lesson: String,
+    /// The heading it points at, if any.
+    pub anchor: Option<String>,
+    /// `(line, span)` of each span of the link text, so the reader can
+    /// highlight exactly these spans when the link is selected.
+    pub spans: Vec<(usize, usize)>,
+}
+
+impl RenderedLink {
+    /// The line the link starts on.
+    pub fn line(&self) -> usize {
+        self.spans.first().map_or(0, |(line, _)| *line)
+    }
+}
+
+impl RenderedLesson {
+    /// The line a heading anchor starts on.
+    pub fn anchor_line(&self, anchor: &str) -> Option<usize> {
+        self.anchors
+            .iter()
+            .find(|(a, _)| a == anchor)
+            .map(|(_, line)| *line)
+    }
 }
 
 /// Renders the lesson header (title, objectives) and body.
 pub fn render_lesson(lesson: &Lesson, width: u16, theme: &Theme) -> RenderedLesson {
     let width = width.clamp(20, MAX_MEASURE) as usize;
-    let mut r = Renderer {
-        width,
-        theme,
-        lines: Vec::new(),
-    };
+    let mut r = Renderer::new(width, theme);
     r.lines
         .push(Line::from(Span::styled(lesson.title.clone(), theme.title)));
     r.lines.push(Line::from(Span::styled(
-        format!("{} min · {} questions", lesson.minutes, lesson.quiz.len()),
+        format!(
+            "{} min · {}",
+            lesson.minutes,
+            count(lesson.quiz.len(), "question")
+        ),
         theme.dim,
     )));
     r.blank();
@@ -40,21 +73,105 @@ pub fn render_lesson(lesson: &Lesson, width: u16, theme: &Theme) -> RenderedLess
         theme.heading,
     )));
     for o in &lesson.objectives {
-        r.wrap(&[(o.clone(), theme.text)], "  • ", "    ");
+        r.wrap(&[(o.clone(), theme.text, None)], "  • ", "    ");
     }
     r.document(&lesson.body);
-    RenderedLesson { lines: r.lines }
+    // The quiz is not part of the body, so the end of the text says where it is.
+    r.blank();
+    r.lines.push(Line::from(Span::styled(
+        "─".repeat(r.width.min(40)),
+        theme.dim,
+    )));
+    let hint = if lesson.quiz.is_empty() {
+        "End of the lesson. n: next lesson · Esc: back to the course".to_string()
+    } else {
+        format!(
+            "End of the lesson. t: take the quiz ({}) · n: next lesson",
+            count(lesson.quiz.len(), "question")
+        )
+    };
+    r.wrap(&[(hint, theme.heading, None)], "", "");
+    RenderedLesson {
+        lines: r.lines,
+        links: r.links,
+        anchors: r.anchors,
+    }
+}
+
+/// `1 question`, `3 questions`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Styled runs of prose in which `backticks` mark code, as quiz prompts
+/// and explanations are written.
+pub fn prose_runs(text: &str, style: Style, theme: &Theme) -> Vec<(String, Style)> {
+    text.split('`')
+        .enumerate()
+        .filter(|(_, piece)| !piece.is_empty())
+        .map(|(i, piece)| {
+            // Odd pieces sit between backticks.
+            let s = if i % 2 == 1 { theme.inline_code } else { style };
+            (piece.to_string(), s)
+        })
+        .collect()
+}
+
+/// Word-wraps styled runs at `width` with first-line and hanging prefixes.
+///
+/// Each line starts with one span holding its prefix, so callers can
+/// restyle the prefix (quiz marks) by replacing the first span.
+pub fn wrap_runs(
+    runs: &[(String, Style)],
+    width: u16,
+    first: &str,
+    rest: &str,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut r = Renderer::new(width.max(10) as usize, theme);
+    let runs: Vec<Run> = runs.iter().map(|(t, s)| (t.clone(), *s, None)).collect();
+    r.wrap(&runs, first, rest);
+    r.lines
+}
+
+/// Word-wraps prose with `backticks` (see [`prose_runs`]).
+pub fn wrap_prose(
+    text: &str,
+    style: Style,
+    width: u16,
+    first: &str,
+    rest: &str,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    wrap_runs(&prose_runs(text, style, theme), width, first, rest, theme)
 }
 
 struct Renderer<'t> {
     width: usize,
     theme: &'t Theme,
     lines: Vec<Line<'static>>,
+    links: Vec<RenderedLink>,
+    anchors: Vec<(String, usize)>,
 }
 
-type Run = (String, Style);
+/// Styled text, and the index of the `lesson:` link it belongs to.
+type Run = (String, Style, Option<usize>);
 
-impl Renderer<'_> {
+impl<'t> Renderer<'t> {
+    fn new(width: usize, theme: &'t Theme) -> Renderer<'t> {
+        Renderer {
+            width,
+            theme,
+            lines: Vec::new(),
+            links: Vec::new(),
+            anchors: Vec::new(),
+        }
+    }
+
     fn blank(&mut self) {
         if self.lines.last().is_some_and(|l| !l.spans.is_empty()) {
             self.lines.push(Line::default());
@@ -70,8 +187,13 @@ impl Renderer<'_> {
     fn block(&mut self, block: &Block, first: &str, rest: &str) {
         let t = self.theme;
         match block {
-            Block::Heading { level, content, .. } => {
+            Block::Heading {
+                level,
+                content,
+                anchor,
+            } => {
                 self.blank();
+                self.anchors.push((anchor.clone(), self.lines.len()));
                 let style = if *level <= 2 {
                     t.heading.add_modifier(Modifier::UNDERLINED)
                 } else {
@@ -185,7 +307,7 @@ impl Renderer<'_> {
             self.block(b, "\u{0}", "\u{0}");
         }
         // Replace the placeholder prefix with the styled bar.
-        for line in &mut self.lines[start..] {
+        for (i, line) in self.lines.iter_mut().enumerate().skip(start) {
             if let Some(first) = line.spans.first_mut()
                 && first.content.starts_with('\u{0}')
             {
@@ -193,6 +315,12 @@ impl Renderer<'_> {
             } else {
                 line.spans
                     .insert(0, Span::styled(bar.to_string(), bar_style));
+                // Link spans on this line moved one to the right.
+                for (l, span) in self.links.iter_mut().flat_map(|k| k.spans.iter_mut()) {
+                    if *l == i {
+                        *span += 1;
+                    }
+                }
             }
         }
         while self.lines.last().is_some_and(|l| l.spans.len() == 1) && self.lines.len() > start {
@@ -200,34 +328,52 @@ impl Renderer<'_> {
         }
     }
 
-    fn inlines(&self, inlines: &[Inline], base: Style) -> Vec<Run> {
+    fn inlines(&mut self, inlines: &[Inline], base: Style) -> Vec<Run> {
         let mut out = Vec::new();
-        self.push_inlines(inlines, base, &mut out);
+        self.push_inlines(inlines, base, None, &mut out);
         out
     }
 
-    fn push_inlines(&self, inlines: &[Inline], style: Style, out: &mut Vec<Run>) {
+    fn push_inlines(
+        &mut self,
+        inlines: &[Inline],
+        style: Style,
+        link: Option<usize>,
+        out: &mut Vec<Run>,
+    ) {
         let t = self.theme;
         for i in inlines {
             match i {
-                Inline::Text { text } => out.push((text.clone(), style)),
-                Inline::Code { text } => out.push((text.clone(), t.inline_code)),
+                Inline::Text { text } => out.push((text.clone(), style, link)),
+                Inline::Code { text } => out.push((text.clone(), t.inline_code, link)),
                 Inline::Emphasis { content } => {
-                    self.push_inlines(content, style.add_modifier(Modifier::ITALIC), out)
+                    self.push_inlines(content, style.add_modifier(Modifier::ITALIC), link, out)
                 }
                 Inline::Strong { content } => {
-                    self.push_inlines(content, style.add_modifier(Modifier::BOLD), out)
+                    self.push_inlines(content, style.add_modifier(Modifier::BOLD), link, out)
                 }
-                Inline::Strikethrough { content } => {
-                    self.push_inlines(content, style.add_modifier(Modifier::CROSSED_OUT), out)
-                }
-                Inline::Link { target, content } => {
-                    self.push_inlines(content, t.link, out);
-                    if let LinkTarget::External { url } = target {
-                        out.push((format!(" <{url}>"), t.dim));
+                Inline::Strikethrough { content } => self.push_inlines(
+                    content,
+                    style.add_modifier(Modifier::CROSSED_OUT),
+                    link,
+                    out,
+                ),
+                Inline::Link { target, content } => match target {
+                    LinkTarget::Lesson { id, anchor } => {
+                        self.links.push(RenderedLink {
+                            lesson: id.clone(),
+                            anchor: anchor.clone(),
+                            spans: Vec::new(),
+                        });
+                        let index = Some(self.links.len() - 1);
+                        self.push_inlines(content, t.link, index, out);
                     }
-                }
-                Inline::LineBreak => out.push(("\n".into(), style)),
+                    LinkTarget::External { url } => {
+                        self.push_inlines(content, t.link, link, out);
+                        out.push((format!(" <{url}>"), t.dim, link));
+                    }
+                },
+                Inline::LineBreak => out.push(("\n".into(), style, link)),
             }
         }
     }
@@ -241,7 +387,10 @@ impl Renderer<'_> {
         let mut col = first.chars().count();
         let indent = rest.chars().count();
         let mut pending_space = false;
-        for (text, style) in runs {
+        // The link of the last word placed, so a space inside a link is
+        // highlighted with it.
+        let mut last_link = None;
+        for (text, style, link) in runs {
             for token in tokens(text) {
                 match token {
                     Token::Break => {
@@ -259,17 +408,30 @@ impl Renderer<'_> {
                             line.push(Span::raw(rest.to_string()));
                             col = indent;
                         } else if space == 1 {
+                            if link.is_some() && *link == last_link {
+                                self.mark_link(*link, line.len());
+                            }
                             line.push(Span::styled(" ", *style));
                             col += 1;
                         }
+                        self.mark_link(*link, line.len());
                         line.push(Span::styled(word.to_string(), *style));
                         col += w;
                         pending_space = false;
+                        last_link = *link;
                     }
                 }
             }
         }
         self.lines.push(Line::from(line));
+    }
+
+    /// Records that span `span` of the line being built belongs to `link`.
+    fn mark_link(&mut self, link: Option<usize>, span: usize) {
+        if let Some(k) = link {
+            let line = self.lines.len();
+            self.links[k].spans.push((line, span));
+        }
     }
 
     fn table(

@@ -33,7 +33,7 @@ fn event_loop(
         }
         // Blocks until input: no busy redraw loop while idle.
         let action = match event::read()? {
-            Event::Key(key) => keys::action_for(key),
+            Event::Key(key) => keys::action_for(key, app.key_mode()),
             Event::Mouse(m) => match m.kind {
                 MouseEventKind::ScrollUp => Some(Action::Up),
                 MouseEventKind::ScrollDown => Some(Action::Down),

@@ -184,6 +184,17 @@ mod tests {
         p
     }
 
+    impl ProgressStore {
+        /// Reads without moving anything aside or deleting temp files: the
+        /// watcher must not disturb the process it watches.
+        fn load_quietly(&self) -> Progress {
+            fs::read_to_string(&self.path)
+                .ok()
+                .and_then(|t| Progress::from_json(&t).ok())
+                .unwrap_or_default()
+        }
+    }
+
     fn counter(p: &Progress) -> u32 {
         p.quiz("counter").map_or(0, |q| q.best)
     }
@@ -286,8 +297,15 @@ mod tests {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
-            // Vary the moment of death across rounds.
-            std::thread::sleep(Duration::from_millis(40 + round * 13));
+            // Wait for the first save of this round (a loaded machine can be slow to
+            // start the child), then vary the moment of death across rounds.
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while counter(&ProgressStore::at(&path).load_quietly()) <= last
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            std::thread::sleep(Duration::from_millis(round * 7));
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
             let loaded = ProgressStore::at(&path).load().unwrap();

@@ -1,7 +1,14 @@
 //! State-transition and screen tests over the tiny fixture course.
+//!
+//! The fixture's "long" lesson has one question of each kind, in this
+//! order: single (right: 1), multiple (right: 1 and 2), numeric (77 bytes)
+//! and text (SYN-SENT).
 
 use crate::app::{Action, App, Effect, Screen};
 use crate::fixtures::{clock, tiny_course};
+use crate::keys::KeyMode;
+use crate::screens::quiz::QuizPhase;
+use crate::screens::search::HitKind;
 use crate::theme::Theme;
 use crate::ui;
 use layerlab_core::Progress;
@@ -34,6 +41,53 @@ fn screen_text(t: &Terminal<TestBackend>) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Applies actions in order, returning the effects of the last one.
+fn press(app: &mut App<'_>, actions: &[Action]) -> Vec<Effect> {
+    actions.iter().fold(vec![], |_, a| app.update(*a))
+}
+
+fn type_text(app: &mut App<'_>, text: &str) {
+    for c in text.chars() {
+        app.update(Action::Type(c));
+    }
+}
+
+/// The long lesson open in the reader, laid out at 80×24.
+fn reading_long() -> App<'static> {
+    let mut app = app();
+    app.update(Action::Open);
+    draw(&mut app, 80, 24);
+    app
+}
+
+/// The long lesson's quiz, at its first question.
+fn quiz() -> App<'static> {
+    let mut app = reading_long();
+    app.update(Action::TakeQuiz);
+    assert_eq!(app.screen, Screen::Quiz);
+    app
+}
+
+/// Whether the question just submitted was graded right.
+fn graded_right(app: &App<'_>) -> bool {
+    match &app.quiz.as_ref().unwrap().phase {
+        QuizPhase::Feedback(grade) => grade.correct,
+        other => panic!("expected feedback, got {other:?}"),
+    }
+}
+
+/// Answers the current question wrongly and moves on to the next one.
+fn skip_question(app: &mut App<'_>) {
+    match app.mode() {
+        KeyMode::QuizChoices => app.update(Action::Pick(2)),
+        _ => {
+            type_text(app, "1");
+            vec![]
+        }
+    };
+    press(app, &[Action::Submit, Action::Submit]);
 }
 
 #[test]
@@ -110,33 +164,473 @@ fn next_lesson_moves_on_and_stops_at_the_end() {
 }
 
 #[test]
-fn course_screen_at_80x24() {
-    let mut app = app();
+fn the_end_of_a_lesson_says_how_to_take_its_quiz() {
+    let mut app = reading_long();
+    app.update(Action::Bottom);
     let (t, _) = draw(&mut app, 80, 24);
-    insta::assert_snapshot!("course_80x24", screen_text(&t));
+    assert!(
+        screen_text(&t).contains("t: take the quiz (4 questions)"),
+        "{}",
+        screen_text(&t)
+    );
 }
 
 #[test]
-fn lesson_screen_at_80x24_and_120x40() {
+fn single_choice_right_and_wrong() {
+    let mut app = quiz();
+    assert_eq!(app.mode(), KeyMode::QuizChoices);
+    press(&mut app, &[Action::Pick(0), Action::Submit]);
+    assert!(graded_right(&app));
+
+    let mut app = quiz();
+    // Enter with nothing picked takes the highlighted radio button.
+    press(&mut app, &[Action::Down, Action::Submit]);
+    assert!(!graded_right(&app));
+    let QuizPhase::Feedback(grade) = &app.quiz.as_ref().unwrap().phase else {
+        unreachable!()
+    };
+    assert!(grade.choices[1].picked && !grade.choices[1].correct);
+    assert!(grade.choices[0].correct && !grade.choices[0].picked);
+    assert_eq!(app.mode(), KeyMode::QuizFeedback);
+    app.update(Action::Submit);
+    assert_eq!(app.quiz.as_ref().unwrap().index, 1, "Enter goes on");
+}
+
+#[test]
+fn multiple_choice_needs_every_right_answer() {
+    let mut app = quiz();
+    skip_question(&mut app);
+    // Space toggles; picking twice unpicks.
+    press(
+        &mut app,
+        &[
+            Action::Toggle,
+            Action::Down,
+            Action::Toggle,
+            Action::Pick(2),
+            Action::Pick(2),
+        ],
+    );
+    assert_eq!(app.quiz.as_ref().unwrap().picked, vec![0, 1]);
+    app.update(Action::Submit);
+    assert!(graded_right(&app));
+
+    let mut app = quiz();
+    skip_question(&mut app);
+    app.update(Action::Submit);
+    assert_eq!(
+        app.mode(),
+        KeyMode::QuizChoices,
+        "nothing picked: not submitted"
+    );
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .contains("Pick every right answer")
+    );
+    press(&mut app, &[Action::Pick(0), Action::Submit]);
+    assert!(
+        !graded_right(&app),
+        "one of two right answers is not enough"
+    );
+}
+
+#[test]
+fn numeric_answers_are_typed_and_graded() {
+    let mut app = quiz();
+    skip_question(&mut app);
+    skip_question(&mut app);
+    assert_eq!(app.mode(), KeyMode::QuizInput);
+    type_text(&mut app, "7x8");
+    assert!(app.status.as_deref().unwrap().contains("number"));
+    app.update(Action::DeleteChar);
+    type_text(&mut app, "7");
+    assert_eq!(app.quiz.as_ref().unwrap().input, "77");
+    app.update(Action::Submit);
+    assert!(graded_right(&app));
+
+    let mut app = quiz();
+    skip_question(&mut app);
+    skip_question(&mut app);
+    type_text(&mut app, "76");
+    app.update(Action::Submit);
+    assert!(!graded_right(&app));
+}
+
+#[test]
+fn text_answers_take_every_letter_and_are_graded() {
+    let mut app = quiz();
+    for _ in 0..3 {
+        skip_question(&mut app);
+    }
+    assert_eq!(app.mode(), KeyMode::QuizInput);
+    // `q` is Back elsewhere; here it is just a letter.
+    type_text(&mut app, "q");
+    assert_eq!(app.screen, Screen::Quiz);
+    app.update(Action::DeleteChar);
+    type_text(&mut app, " syn_sent ");
+    app.update(Action::Submit);
+    assert!(graded_right(&app));
+
+    let mut app = quiz();
+    for _ in 0..3 {
+        skip_question(&mut app);
+    }
+    type_text(&mut app, "established");
+    app.update(Action::Submit);
+    assert!(!graded_right(&app));
+}
+
+#[test]
+fn finishing_the_quiz_records_the_score_and_retry_starts_over() {
+    let mut app = quiz();
+    // Right, wrong, wrong, right.
+    press(&mut app, &[Action::Pick(0), Action::Submit, Action::Submit]);
+    skip_question(&mut app);
+    skip_question(&mut app);
+    type_text(&mut app, "SYN-SENT");
+    app.update(Action::Submit);
+    assert!(
+        app.progress.quiz("long").is_none(),
+        "recorded only at the end"
+    );
+    assert_eq!(app.update(Action::Submit), vec![Effect::SaveProgress]);
+    assert_eq!(app.mode(), KeyMode::QuizSummary);
+    let record = app.progress.quiz("long").unwrap().clone();
+    assert_eq!(
+        (
+            record.best,
+            record.last,
+            record.total,
+            record.attempts,
+            record.last_at
+        ),
+        (2, 2, 4, 1, clock())
+    );
+    assert_eq!(
+        app.quiz.as_ref().unwrap().results,
+        vec![true, false, false, true]
+    );
+
+    app.update(Action::Retry);
+    let pane = app.quiz.as_ref().unwrap();
+    assert_eq!((pane.index, pane.results.len()), (0, 0));
+    assert_eq!(pane.phase, QuizPhase::Answering);
+    press(&mut app, &[Action::Pick(0), Action::Submit, Action::Submit]);
+    press(
+        &mut app,
+        &[
+            Action::Pick(0),
+            Action::Pick(1),
+            Action::Submit,
+            Action::Submit,
+        ],
+    );
+    type_text(&mut app, "77");
+    press(&mut app, &[Action::Submit, Action::Submit]);
+    type_text(&mut app, "syn-sent");
+    assert_eq!(
+        press(&mut app, &[Action::Submit, Action::Submit]),
+        vec![Effect::SaveProgress]
+    );
+    let record = app.progress.quiz("long").unwrap();
+    assert_eq!((record.best, record.last, record.attempts), (4, 4, 2));
+
+    // The tree shows the new score as soon as the learner is back.
+    press(&mut app, &[Action::Back, Action::Back]);
+    assert_eq!(app.screen, Screen::Course);
+    let (t, _) = draw(&mut app, 80, 24);
+    assert!(
+        screen_text(&t).contains("✓ 4/4 A long lesson"),
+        "{}",
+        screen_text(&t)
+    );
+}
+
+#[test]
+fn leaving_the_quiz_midway_records_nothing() {
+    let mut app = quiz();
+    skip_question(&mut app);
+    assert!(app.update(Action::Back).is_empty());
+    assert_eq!(app.screen, Screen::Lesson);
+    assert!(app.quiz.is_none());
+    assert!(app.progress.quiz("long").is_none());
+}
+
+#[test]
+fn tab_selects_links_and_enter_follows_them_with_a_way_back() {
+    let mut app = reading_long();
+    app.update(Action::Down);
+    app.update(Action::NextLink);
+    let link = app
+        .reader
+        .as_ref()
+        .unwrap()
+        .selected_link()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (link.lesson.as_str(), link.anchor.as_deref()),
+        ("short", None)
+    );
+    assert!(app.status.as_deref().unwrap().contains("A short lesson"));
+    let (t, _) = draw(&mut app, 80, 24);
+    // The selected link is drawn reversed.
+    let buf = t.backend().buffer();
+    let row = link.line() - app.reader.as_ref().unwrap().scroll + 1;
+    let reversed = (0..80).any(|x| {
+        buf[(x, row as u16)]
+            .style()
+            .add_modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    });
+    assert!(reversed, "{}", screen_text(&t));
+
+    // The second link is further down: selecting it scrolls it into view.
+    app.update(Action::NextLink);
+    let reader = app.reader.as_ref().unwrap();
+    let second = reader.selected_link().unwrap().clone();
+    assert_eq!(second.anchor.as_deref(), Some("namespaces"));
+    assert!((reader.scroll..reader.scroll + reader.page).contains(&second.line()));
+    app.update(Action::PrevLink);
+    assert_eq!(app.reader.as_ref().unwrap().selected_link(), Some(&link));
+
+    let scroll_before = app.reader.as_ref().unwrap().scroll;
+    assert_eq!(app.update(Action::Open), vec![Effect::SaveProgress]);
+    assert_eq!(app.open_lesson().unwrap().id, "short");
+    assert_eq!(app.history.len(), 1);
+
+    // short links back to long#why-layers: the reader lands on that heading.
+    draw(&mut app, 80, 24);
+    press(&mut app, &[Action::NextLink, Action::Open]);
+    draw(&mut app, 80, 24);
+    let reader = app.reader.as_ref().unwrap();
+    assert_eq!(reader.lesson_id, "long");
+    let (_, rendered) = reader.rendered.as_ref().unwrap();
+    assert_eq!(Some(reader.scroll), rendered.anchor_line("why-layers"));
+
+    app.update(Action::PreviousLesson);
+    assert_eq!(app.open_lesson().unwrap().id, "short");
+    app.update(Action::PreviousLesson);
+    assert_eq!(app.open_lesson().unwrap().id, "long");
+    draw(&mut app, 80, 24);
+    assert_eq!(
+        app.reader.as_ref().unwrap().scroll,
+        scroll_before,
+        "scroll kept"
+    );
+    app.update(Action::PreviousLesson);
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .contains("No previous lesson")
+    );
+}
+
+#[test]
+fn search_ranks_the_expected_lesson_first() {
     let mut app = app();
+    app.update(Action::OpenSearch);
+    assert_eq!(app.mode(), KeyMode::Search);
+    // Letters are the query, not actions (`q` would quit on the course).
+    type_text(&mut app, "shrt");
+    assert!(!app.quit);
+    let popup = app.search.as_ref().unwrap();
+    let best = &app.search_index.entries[popup.hits[0].entry];
+    assert_eq!(
+        (best.kind, best.lesson.as_str()),
+        (HitKind::Lesson, "short")
+    );
+
+    let best_for = |app: &mut App<'_>, query: &str| {
+        app.search = Some(Default::default());
+        type_text(app, query);
+        let popup = app.search.as_ref().unwrap();
+        popup
+            .hits
+            .first()
+            .map(|h| app.search_index.entries[h.entry].clone())
+    };
+    let heading = best_for(&mut app, "why lyrs").unwrap();
+    assert_eq!(
+        (
+            heading.kind,
+            heading.lesson.as_str(),
+            heading.anchor.as_deref()
+        ),
+        (HitKind::Heading, "long", Some("why-layers"))
+    );
+    let term = best_for(&mut app, "MTU").unwrap();
+    assert_eq!((term.kind, term.lesson.as_str()), (HitKind::Term, "long"));
+    // Long texts need the word itself: scattered letters match only short ones.
+    assert_eq!(best_for(&mut app, "fwr"), None);
+    assert_eq!(
+        best_for(&mut app, "firew").unwrap().text,
+        "Network namespace"
+    );
+}
+
+#[test]
+fn search_matches_definitions_and_opens_the_lesson_that_teaches_the_term() {
+    let mut app = app();
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "firewall");
+    let popup = app.search.as_ref().unwrap();
+    let best = &app.search_index.entries[popup.hits[0].entry];
+    assert_eq!(
+        (best.kind, best.text.as_str()),
+        (HitKind::Term, "Network namespace")
+    );
     app.update(Action::Open);
-    let (t, _) = draw(&mut app, 80, 24);
-    insta::assert_snapshot!("lesson_80x24", screen_text(&t));
-    let (t, _) = draw(&mut app, 120, 40);
-    insta::assert_snapshot!("lesson_120x40", screen_text(&t));
+    assert!(app.search.is_none());
+    assert_eq!(app.open_lesson().unwrap().id, "short");
+
+    // From the reader, a search result is a jump the learner can come back from.
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "why lyrs");
+    app.update(Action::Open);
+    assert_eq!(app.open_lesson().unwrap().id, "long");
+    app.update(Action::PreviousLesson);
+    assert_eq!(app.open_lesson().unwrap().id, "short");
+
+    app.update(Action::OpenSearch);
+    app.update(Action::Back);
+    assert!(app.search.is_none(), "Esc closes the popup");
+    assert_eq!(app.screen, Screen::Lesson);
 }
 
 #[test]
-fn help_overlay_lists_the_keys() {
+fn glossary_terms_open_the_lesson_that_teaches_them() {
     let mut app = app();
+    app.update(Action::OpenGlossary);
+    assert_eq!(app.screen, Screen::Glossary);
+    let terms: Vec<&str> = app
+        .course
+        .glossary
+        .iter()
+        .map(|g| g.term.as_str())
+        .collect();
+    assert_eq!(terms, ["MTU", "Network namespace", "veth pair"]);
+    app.update(Action::Down);
+    assert_eq!(app.update(Action::Open), vec![Effect::SaveProgress]);
+    assert_eq!(app.screen, Screen::Lesson);
+    assert_eq!(app.open_lesson().unwrap().id, "short");
+    app.update(Action::Back);
+    assert_eq!(app.screen, Screen::Course);
+
+    // Esc returns to where the glossary was opened from.
+    app.update(Action::OpenGlossary);
+    app.update(Action::Back);
+    assert_eq!(app.screen, Screen::Course);
+    assert!(!app.quit);
+}
+
+#[test]
+fn help_is_modal_and_lists_every_key_of_the_mode_under_it() {
+    let mut app = quiz();
     app.update(Action::ToggleHelp);
+    assert_eq!(app.key_mode(), KeyMode::Help);
     let (t, _) = draw(&mut app, 80, 24);
     let text = screen_text(&t);
-    assert!(
-        text.contains("Keys") && text.contains("read the lesson"),
-        "{text}"
+    for binding in crate::keys::bindings(KeyMode::QuizChoices) {
+        assert!(
+            text.contains(binding.what),
+            "{} missing:\n{text}",
+            binding.what
+        );
+    }
+    app.update(Action::Down);
+    assert_eq!(
+        app.quiz.as_ref().unwrap().cursor,
+        0,
+        "keys do not leak through help"
     );
     app.update(Action::Back);
     assert!(!app.help);
-    assert!(!app.quit, "Esc closes help before anything else");
+    assert_eq!(
+        app.screen,
+        Screen::Quiz,
+        "Esc closes help before anything else"
+    );
+}
+
+/// Draws `app` at 80×24 and 120×40 and snapshots both as `{name}_{size}`.
+fn snapshot_both(app: &mut App<'_>, name: &str) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let (t, _) = draw(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen_text(&t));
+    }
+}
+
+#[test]
+fn course_screen_snapshots() {
+    let mut app = app();
+    app.progress.record_quiz("long", 3, 4, clock());
+    app.progress.mark_read("long", clock());
+    snapshot_both(&mut app, "course");
+}
+
+#[test]
+fn lesson_screen_snapshots() {
+    let mut app = app();
+    app.update(Action::Open);
+    snapshot_both(&mut app, "lesson");
+}
+
+#[test]
+fn quiz_question_snapshots() {
+    let mut app = quiz();
+    press(&mut app, &[Action::Down, Action::Toggle]);
+    snapshot_both(&mut app, "quiz_question");
+    skip_question(&mut app);
+    skip_question(&mut app);
+    type_text(&mut app, "77");
+    snapshot_both(&mut app, "quiz_input");
+}
+
+#[test]
+fn quiz_feedback_snapshots() {
+    let mut app = quiz();
+    press(&mut app, &[Action::Pick(1), Action::Submit]);
+    snapshot_both(&mut app, "quiz_feedback");
+    press(&mut app, &[Action::Submit]);
+    skip_question(&mut app);
+    type_text(&mut app, "78");
+    app.update(Action::Submit);
+    snapshot_both(&mut app, "quiz_feedback_numeric");
+}
+
+#[test]
+fn quiz_summary_snapshots() {
+    let mut app = quiz();
+    press(&mut app, &[Action::Pick(0), Action::Submit, Action::Submit]);
+    for _ in 0..3 {
+        skip_question(&mut app);
+    }
+    snapshot_both(&mut app, "quiz_summary");
+}
+
+#[test]
+fn search_popup_snapshots() {
+    let mut app = reading_long();
+    app.update(Action::OpenSearch);
+    type_text(&mut app, "net");
+    snapshot_both(&mut app, "search");
+}
+
+#[test]
+fn glossary_screen_snapshots() {
+    let mut app = app();
+    app.update(Action::OpenGlossary);
+    app.update(Action::Down);
+    snapshot_both(&mut app, "glossary");
+}
+
+#[test]
+fn help_overlay_snapshots() {
+    let mut app = reading_long();
+    app.update(Action::ToggleHelp);
+    snapshot_both(&mut app, "help");
 }

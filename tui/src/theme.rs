@@ -33,6 +33,10 @@ pub struct Theme {
     pub good: Style,
     /// Partially done marks.
     pub partial: Style,
+    /// Wrong answers.
+    pub bad: Style,
+    /// Characters a search query matched.
+    pub matched: Style,
     /// Focused pane border.
     pub focus: Style,
     colour: bool,
@@ -66,6 +70,8 @@ impl Theme {
             selected: Style::new().add_modifier(Modifier::REVERSED),
             good: Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
             partial: Style::new().fg(Color::Yellow),
+            bad: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            matched: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
             focus: Style::new().fg(Color::Cyan),
             colour: true,
         }
@@ -87,6 +93,8 @@ impl Theme {
             selected: plain.add_modifier(Modifier::REVERSED),
             good: plain.add_modifier(Modifier::BOLD),
             partial: plain,
+            bad: plain.add_modifier(Modifier::BOLD),
+            matched: plain.add_modifier(Modifier::UNDERLINED),
             focus: plain.add_modifier(Modifier::BOLD),
             colour: false,
         }

@@ -1,7 +1,11 @@
 //! Drawing: state in, frame out.
 
 use crate::app::{App, Effect, Row, Screen};
-use crate::render::MAX_MEASURE;
+use crate::keys::{self, KeyMode};
+use crate::render::{MAX_MEASURE, count};
+use crate::screens::glossary::draw_glossary;
+use crate::screens::quiz_view::draw_quiz;
+use crate::screens::search_view::draw_search;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -18,12 +22,46 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App<'_>) -> Vec<Effect> {
             vec![]
         }
         Screen::Lesson => draw_lesson(frame, main, app),
+        Screen::Quiz => {
+            draw_quiz(frame, main, app);
+            vec![]
+        }
+        Screen::Glossary => {
+            draw_glossary(frame, main, app);
+            vec![]
+        }
     };
+    if app.search.is_some() {
+        draw_search(frame, main, app);
+    }
     draw_status(frame, status, app);
     if app.help {
         draw_help(frame, main, app);
     }
     effects
+}
+
+/// A `width`×`height` rectangle centred in `area`, shrunk to fit.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+/// The text area of a bordered pane: a readable measure, centred, with a
+/// column of padding on each side.
+pub fn measure_area(inner: Rect) -> Rect {
+    let measure = inner.width.min(MAX_MEASURE + 2);
+    Rect {
+        x: inner.x + (inner.width - measure) / 2 + 1,
+        width: measure.saturating_sub(2),
+        ..inner
+    }
 }
 
 fn lesson_mark(app: &App<'_>, id: &str) -> (String, Style) {
@@ -88,9 +126,9 @@ fn draw_course(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
         lines.push(Line::from(Span::styled(lesson.title.clone(), t.title)));
         lines.push(Line::from(Span::styled(
             format!(
-                "{} min · {} quiz questions · {} words",
+                "{} min · {} · {} words",
                 lesson.minutes,
-                lesson.quiz.len(),
+                count(lesson.quiz.len(), "quiz question"),
                 lesson.words
             ),
             t.dim,
@@ -125,14 +163,8 @@ fn draw_course(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
 fn draw_lesson(frame: &mut Frame<'_>, area: Rect, app: &mut App<'_>) -> Vec<Effect> {
     let t = app.theme.clone();
     let block = Block::default().borders(Borders::ALL).border_style(t.focus);
-    let inner = block.inner(area);
     // Centre a readable measure in wide terminals.
-    let measure = inner.width.min(MAX_MEASURE + 2);
-    let text_area = Rect {
-        x: inner.x + (inner.width - measure) / 2 + 1,
-        width: measure.saturating_sub(2),
-        ..inner
-    };
+    let text_area = measure_area(block.inner(area));
     let effects = app.layout_reader(text_area.width, text_area.height as usize);
     let (Some(reader), Some(lesson)) = (app.reader.as_ref(), app.open_lesson()) else {
         return effects;
@@ -150,76 +182,97 @@ fn draw_lesson(frame: &mut Frame<'_>, area: Rect, app: &mut App<'_>) -> Vec<Effe
         .course
         .chapter_of(&lesson.id)
         .map_or("", |c| c.title.as_str());
-    let block = block
+    let mut block = block
         .title(format!(" {chapter} › {} ", lesson.title))
         .title_bottom(Line::from(format!(" {pct}% ")).right_aligned());
+    // The score is here too, so a finished quiz shows on return at once.
+    if let Some(q) = app.progress.quiz(&lesson.id) {
+        block = block.title_bottom(format!(" quiz best {}/{} ", q.best, q.total));
+    }
     frame.render_widget(block, area);
-    let visible: Vec<Line<'_>> = rendered
+    let mut visible: Vec<Line<'_>> = rendered
         .lines
         .iter()
         .skip(reader.scroll)
         .take(reader.page)
         .cloned()
         .collect();
+    if let Some(link) = reader.selected_link() {
+        for &(line, span) in &link.spans {
+            if let Some(s) = line
+                .checked_sub(reader.scroll)
+                .and_then(|l| visible.get_mut(l))
+                .and_then(|l| l.spans.get_mut(span))
+            {
+                s.style = s.style.patch(t.selected);
+            }
+        }
+    }
     frame.render_widget(Paragraph::new(visible), text_area);
     effects
 }
 
 fn draw_status(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
     let t = &app.theme;
-    let keys = match app.screen {
-        Screen::Course => "↑↓ move  Enter open  ? help  q quit",
-        Screen::Lesson => "↑↓ scroll  PgUp/PgDn page  n next lesson  Esc back  ? help",
+    let keys = keys::status_hint(app.key_mode());
+    // A message goes first: it is news, the keys are always the same.
+    let spans = match &app.status {
+        Some(msg) => vec![
+            Span::styled(msg.clone(), t.heading),
+            Span::raw(" │ "),
+            Span::styled(keys, t.dim),
+        ],
+        None => vec![Span::styled(keys, t.dim)],
     };
-    let mut spans = vec![Span::styled(keys, t.dim)];
-    if let Some(msg) = &app.status {
-        spans.push(Span::raw("  │ "));
-        spans.push(Span::raw(msg.clone()));
-    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn draw_help(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
-    let rows: &[(&str, &str)] = match app.screen {
-        Screen::Course => &[
-            ("↑/k ↓/j", "move"),
-            ("PgUp PgDn", "move ten rows"),
-            ("g / G", "first / last"),
-            ("Enter", "read the lesson"),
-            ("?", "this help"),
-            ("q / Esc", "quit"),
-            ("Ctrl-C", "quit from anywhere"),
-        ],
-        Screen::Lesson => &[
-            ("↑/k ↓/j", "scroll a line"),
-            ("PgUp PgDn Space", "scroll a page"),
-            ("g / G", "top / bottom"),
-            ("n", "next lesson"),
-            ("?", "this help"),
-            ("q / Esc", "back to the course"),
-            ("Ctrl-C", "quit from anywhere"),
-        ],
-    };
-    let width = 44.min(area.width);
-    let height = (rows.len() as u16 + 2).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let t = &app.theme;
+    let mode = app.mode();
+    let rows = keys::bindings(mode);
+    let key_width = rows
+        .iter()
+        .map(|b| b.keys().chars().count())
+        .max()
+        .unwrap_or(0);
+    let what_width = rows
+        .iter()
+        .map(|b| b.what.chars().count())
+        .max()
+        .unwrap_or(0);
+    let width = (key_width + what_width + 6) as u16;
+    let popup = centered(area, width, rows.len() as u16 + 2);
     let lines: Vec<Line<'_>> = rows
         .iter()
-        .map(|(k, v)| {
+        .map(|b| {
             Line::from(vec![
-                Span::styled(format!("{k:>16}  "), app.theme.heading),
-                Span::raw(*v),
+                Span::styled(format!(" {:>key_width$}  ", b.keys()), t.heading),
+                Span::raw(b.what),
             ])
         })
         .collect();
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Keys ")),
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.focus)
+                .title(format!(" Keys · {} ", mode_name(mode))),
+        ),
         popup,
     );
+}
+
+fn mode_name(mode: KeyMode) -> &'static str {
+    match mode {
+        KeyMode::Course => "course",
+        KeyMode::Reader => "lesson",
+        KeyMode::QuizChoices | KeyMode::QuizInput => "quiz question",
+        KeyMode::QuizFeedback => "quiz answer",
+        KeyMode::QuizSummary => "quiz score",
+        KeyMode::Search => "search",
+        KeyMode::Glossary => "glossary",
+        KeyMode::Help => "help",
+    }
 }

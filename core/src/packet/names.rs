@@ -155,6 +155,9 @@ pub fn tcp_flags_long(flags: u8) -> String {
 
 /// What a TTL or hop limit says about the path: hosts start at 64, 128 or 255.
 pub fn ttl_meaning(ttl: u8) -> String {
+    if ttl <= 1 {
+        return format!("{ttl}: the next router drops it (set on purpose for link-local traffic)");
+    }
     let initial = [64u16, 128, 255]
         .into_iter()
         .find(|&i| u16::from(ttl) <= i)
@@ -204,6 +207,9 @@ pub fn icmpv6_meaning(t: u8, code: u8) -> String {
         (4, _) => "parameter problem".into(),
         (128, _) => "echo request".into(),
         (129, _) => "echo reply".into(),
+        (130, _) => "multicast listener query".into(),
+        (131 | 143, _) => "multicast listener report".into(),
+        (132, _) => "multicast listener done".into(),
         (133, _) => "router solicitation".into(),
         (134, _) => "router advertisement".into(),
         (135, _) => "neighbor solicitation".into(),
