@@ -23,6 +23,7 @@ best() { # best of $runs wall-clock seconds for a command
   done
   echo "$best"
 }
+export TZ=UTC  # tcpdump otherwise re-reads /etc/localtime for every packet
 ours=$(best ./target/release/layerlab packet summary "$file")
 theirs=$(best tcpdump -nn -r "$file")
 lines=$(./target/release/layerlab packet summary "$file" | wc -l)
