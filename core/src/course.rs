@@ -159,6 +159,9 @@ impl Course {
         let mut glossary_files = Vec::new();
 
         for file in files {
+            if file.path.starts_with(crate::content::JOURNEYS_DIR) {
+                continue; // read by content::load_content
+            }
             let mut d = FileDiags::new(file.path, file.text, &mut diagnostics);
             let Some((dir, name)) = file
                 .path

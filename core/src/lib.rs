@@ -7,15 +7,19 @@
 //! disagree.
 #![deny(missing_docs)]
 
+pub mod content;
 pub mod course;
 pub mod diag;
 pub mod doc;
+pub mod journey;
 pub mod packet;
 pub mod progress;
 pub mod quiz;
 
+pub use content::{LoadedContent, load_content};
 pub use course::{Catalog, Chapter, Course, GlossaryEntry, Lesson, LoadedCourse, SourceFile};
 pub use diag::{Diagnostic, Severity};
 pub use doc::{Admonition, Block, Document, Inline};
+pub use journey::{Hop, Journey};
 pub use progress::{Progress, Timestamp};
 pub use quiz::{Grade, Question, QuestionKind, Response};

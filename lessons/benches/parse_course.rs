@@ -4,11 +4,11 @@ use std::hint::black_box;
 
 fn parse_course(c: &mut Criterion) {
     let files = layerlab_lessons::files();
-    let catalog = layerlab_lessons::catalog();
+    let labs = layerlab_lessons::labs();
     let bytes: usize = files.iter().map(|f| f.text.len()).sum();
     eprintln!("course: {} files, {} bytes", files.len(), bytes);
     c.bench_function("load_embedded_course", |b| {
-        b.iter(|| layerlab_core::Course::load(black_box(&files), &catalog))
+        b.iter(|| layerlab_core::load_content(black_box(&files), &labs))
     });
 }
 

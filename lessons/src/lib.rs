@@ -3,7 +3,8 @@
 //! The files under `lessons/content/` are compiled in as text by `build.rs`
 //! and parsed by [`layerlab_core::Course::load`] on first use.
 
-use layerlab_core::{Catalog, Course, LoadedCourse, SourceFile};
+use layerlab_core::{Course, Journey, LoadedContent, SourceFile, load_content};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 /// Every content file: (path relative to `content/`, text).
@@ -17,18 +18,27 @@ pub fn files() -> Vec<SourceFile<'static>> {
         .collect()
 }
 
-/// Ids outside the lessons tree that lessons may reference.
-pub fn catalog() -> Catalog {
-    Catalog::default()
+/// Lab ids that lessons may link to (labs live outside the lessons tree).
+pub fn labs() -> BTreeSet<String> {
+    BTreeSet::new()
 }
 
-/// Parses and validates the embedded course (uncached).
-pub fn load() -> LoadedCourse {
-    Course::load(&files(), &catalog())
+/// Parses and validates the embedded course and journeys (uncached).
+pub fn load() -> LoadedContent {
+    load_content(&files(), &labs())
+}
+
+fn content() -> &'static LoadedContent {
+    static CONTENT: OnceLock<LoadedContent> = OnceLock::new();
+    CONTENT.get_or_init(load)
 }
 
 /// The embedded course, parsed once per process.
 pub fn course() -> &'static Course {
-    static COURSE: OnceLock<Course> = OnceLock::new();
-    COURSE.get_or_init(|| load().course)
+    &content().course
+}
+
+/// The embedded packet journeys.
+pub fn journeys() -> &'static [Journey] {
+    &content().journeys
 }

@@ -1,7 +1,7 @@
 //! `layerlab lint [PATH]`: check a lessons tree and print every diagnostic.
 
 use anyhow::{Context, Result, bail};
-use layerlab_core::{Course, Diagnostic, LoadedCourse, Severity, SourceFile};
+use layerlab_core::{Diagnostic, LoadedContent, Severity, SourceFile, load_content};
 use std::path::{Path, PathBuf};
 
 /// Lints the embedded course, or the tree at `path`; returns whether it is error-free.
@@ -20,15 +20,16 @@ pub fn run(path: Option<&Path>) -> Result<bool> {
     let questions: usize = c.lessons().map(|l| l.quiz.len()).sum();
     let words: usize = c.lessons().map(|l| l.words).sum();
     println!(
-        "{label}: {} chapters, {lessons} lessons, {words} words, {questions} quiz questions, {} glossary terms; {errors} errors, {warnings} warnings",
+        "{label}: {} chapters, {lessons} lessons, {words} words, {questions} quiz questions, {} glossary terms, {} journeys; {errors} errors, {warnings} warnings",
         c.chapters.len(),
-        c.glossary.len()
+        c.glossary.len(),
+        loaded.journeys.len()
     );
     Ok(errors == 0)
 }
 
 /// Reads every file under `root` and loads it as a course.
-fn lint_dir(root: &Path) -> Result<LoadedCourse> {
+fn lint_dir(root: &Path) -> Result<LoadedContent> {
     if !root.is_dir() {
         bail!(
             "{} is not a folder: pass the lessons content folder, e.g. lessons/content",
@@ -75,7 +76,7 @@ fn lint_dir(root: &Path) -> Result<LoadedCourse> {
         .iter()
         .map(|(path, text)| SourceFile { path, text })
         .collect();
-    let mut loaded = Course::load(&files, &layerlab_lessons::catalog());
+    let mut loaded = load_content(&files, &layerlab_lessons::labs());
     loaded.diagnostics.extend(unreadable);
     loaded
         .diagnostics
