@@ -571,7 +571,7 @@ pub fn load_journey(path: &str, text: &str, out: &mut Vec<Diagnostic>) -> Option
         });
         previous = Some(dissection);
     }
-    (d.out.len() == errors_before).then(|| Journey {
+    (d.out.len() == errors_before).then_some(Journey {
         id: raw.id,
         title: raw.title,
         summary: raw.summary,
