@@ -72,18 +72,22 @@ pub(super) fn dissect(data: &[u8], off: usize) -> Option<Layer> {
             .position(|&c| c == b'\n')
             .map_or(rest.len(), |p| p + 1);
         let line = &rest[..line_len];
-        let text = String::from_utf8_lossy(line);
-        let text = text.trim_end_matches(['\r', '\n']);
-        if text.is_empty() {
+        // Byte length, not the decoded one: invalid UTF-8 decodes longer.
+        let content_len = line
+            .iter()
+            .rposition(|&c| c != b'\r' && c != b'\n')
+            .map_or(0, |p| p + 1);
+        if content_len == 0 {
             body_at = Some(at + line_len);
             break;
         }
+        let text = String::from_utf8_lossy(&line[..content_len]);
         if let Some((name, value)) = text.split_once(':') {
             b.field(
                 "header",
                 name.trim(),
                 off + at,
-                text.len(),
+                content_len,
                 value.trim(),
                 None,
             );

@@ -524,3 +524,23 @@ fn random_bytes_never_panic() {
         let _ = CaptureReader::new(&frame).map(|r| r.count());
     }
 }
+
+#[test]
+fn http_header_with_invalid_utf8_keeps_its_byte_range_inside_the_frame() {
+    // Found by cargo fuzz: the range was measured on the lossily decoded text.
+    let payload = b"GET / HTTP/1.1\r\nX-Bad: \xff\xfe\xfd\r\n\r\n";
+    let mut frame = Vec::new();
+    PacketBuilder::ethernet2(MAC_A, MAC_B)
+        .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+        .tcp(1, 80, 1, 100)
+        .write(&mut frame, payload)
+        .unwrap();
+    let d = dissect(&frame, LinkType::Ethernet);
+    let h = d.layer("http").unwrap().field("header").unwrap();
+    assert_eq!(
+        h.range.end - h.range.start,
+        10,
+        "\"X-Bad: \" plus three bytes"
+    );
+    assert!(h.range.end <= frame.len());
+}
