@@ -1,8 +1,12 @@
-//! Embeds every file under `content/` as `(relative path, text)` pairs.
+//! Embeds the lessons tree twice:
+//! - every file under `content/` as `(relative path, text)` pairs, for
+//!   `layerlab lint` and the tests, which parse and check the sources;
+//! - the course and journeys already parsed (postcard), so the tutor and the
+//!   server start without parsing 600 KB of markdown and TOML.
 //!
-//! Generating `include_str!` lines (instead of reading files into the build
-//! script's output) keeps cargo's change tracking per file, and the
-//! directory-level `rerun-if-changed` catches added and removed files.
+//! Generating `include_str!` lines keeps cargo's change tracking per file,
+//! and the directory-level `rerun-if-changed` catches added and removed files.
+use layerlab_core::{SourceFile, load_content};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -23,19 +27,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
     println!("cargo:rerun-if-changed={}", root.display());
-    let mut files = Vec::new();
-    walk(&root, &mut files);
-    files.sort();
+    let mut paths = Vec::new();
+    walk(&root, &mut paths);
+    paths.sort();
     let mut code = String::from("&[\n");
-    for path in files {
+    let mut texts = Vec::new();
+    for path in paths {
         let rel = path
             .strip_prefix(&root)
             .expect("under root")
             .to_string_lossy()
             .replace('\\', "/");
-        let ok = path
-            .extension()
-            .is_some_and(|e| e == "md" || e == "toml" || e == "yaml");
+        let ok = path.extension().is_some_and(|e| e == "md" || e == "toml");
         if !ok || rel.split('/').any(|part| part.starts_with('.')) {
             continue;
         }
@@ -45,8 +48,22 @@ fn main() {
             path.display().to_string()
         )
         .unwrap();
+        // A file that is not UTF-8 is left for lint to report.
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            texts.push((rel, text));
+        }
     }
     code.push_str("]\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("content.rs");
-    std::fs::write(out, code).expect("write content.rs");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    std::fs::write(out.join("content.rs"), code).expect("write content.rs");
+
+    let files: Vec<SourceFile<'_>> = texts
+        .iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    // Lab ids are not known here; lab links are checked by lint and the tests.
+    let loaded = load_content(&files, &Default::default());
+    let bytes =
+        postcard::to_stdvec(&(&loaded.course, &loaded.journeys)).expect("serialize the course");
+    std::fs::write(out.join("content.postcard"), bytes).expect("write content.postcard");
 }

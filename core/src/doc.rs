@@ -20,7 +20,7 @@ pub struct Document {
 
 /// A block-level element.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Block {
     /// A section heading (level 2–6; the lesson title is level 1).
     Heading {
@@ -127,7 +127,7 @@ impl Admonition {
 
 /// An inline element.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Inline {
     /// Plain text.
     Text {
@@ -167,7 +167,7 @@ pub enum Inline {
 
 /// Where a link points.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum LinkTarget {
     /// Another lesson of the course (`lesson:ID` or `lesson:ID#anchor`).
     Lesson {

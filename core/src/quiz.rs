@@ -28,7 +28,7 @@ pub struct Choice {
 
 /// The kinds of question, each with what grading needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum QuestionKind {
     /// Pick exactly one choice.
     Single {
@@ -64,7 +64,7 @@ pub enum QuestionKind {
 
 /// A learner's answer to one question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Response {
     /// Indices of the choices picked (single or multiple choice).
     Choices(Vec<usize>),

@@ -201,3 +201,11 @@ fn glossary_covers_every_chapter_and_points_at_lessons() {
         );
     }
 }
+
+#[test]
+fn preparsed_content_equals_a_fresh_parse_of_the_sources() {
+    let (course, journeys) = layerlab_lessons::load_preparsed().expect("build-time parse readable");
+    let fresh = layerlab_lessons::load();
+    assert_eq!(course, fresh.course);
+    assert_eq!(journeys, fresh.journeys);
+}
