@@ -12,6 +12,7 @@ pub mod course;
 pub mod diag;
 pub mod doc;
 pub mod journey;
+pub mod outline;
 pub mod packet;
 pub mod progress;
 pub mod quiz;
@@ -21,5 +22,6 @@ pub use course::{Catalog, Chapter, Course, GlossaryEntry, Lesson, LoadedCourse, 
 pub use diag::{Diagnostic, Severity};
 pub use doc::{Admonition, Block, Document, Inline};
 pub use journey::{Hop, Journey};
+pub use outline::{ChapterOutline, CourseOutline, LessonOutline};
 pub use progress::{Progress, Timestamp};
 pub use quiz::{Grade, Question, QuestionKind, Response};
