@@ -12,6 +12,7 @@ pub mod course;
 pub mod diag;
 pub mod doc;
 pub mod journey;
+pub mod lab;
 pub mod outline;
 pub mod packet;
 pub mod progress;
