@@ -6,6 +6,7 @@
 //! cluster), and hands the [`Observation`]s back to [`evaluate`]. The TUI, the
 //! CLI and the server therefore judge a lab with one piece of code.
 
+mod attempt;
 mod capture;
 mod cel;
 mod eval;
@@ -14,6 +15,7 @@ pub mod matching;
 mod report;
 mod spec;
 
+pub use attempt::{Attempt, Decision, POLL_MS};
 pub use capture::{PacketRecord, packet_records};
 pub use eval::{CommandOutput, Observation, Probe, Verdict, evaluate, probe};
 pub use matching::{Mismatch, partial_match};
