@@ -1,18 +1,8 @@
 //! `layerlab`: the terminal tutor and its command line.
 
-mod app;
-mod keys;
-mod lint;
-mod packet_cli;
-mod render;
-mod runner;
-mod screens;
-mod store;
-mod theme;
-mod ui;
-
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use layerlab::{app, lab_cli, lint, packet_cli, runner, store, theme};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,6 +26,34 @@ enum Command {
     /// Read packet captures (pcap, pcapng): summaries, field trees, conversations.
     #[command(subcommand)]
     Packet(packet_cli::PacketCommand),
+    /// Hands-on labs: a private network sandbox per lab, checked live.
+    #[command(subcommand)]
+    Lab(lab_cli::LabCommand),
+    /// A tiny HTTP server answering "Hello" (used inside lab sandboxes).
+    HelloServer {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "0.0.0.0:8080")]
+        listen: String,
+    },
+    /// Serve the web app and its JSON API (see docs/web-api.md).
+    Serve {
+        /// TCP port.
+        #[arg(long, default_value_t = layerlab_server::DEFAULT_PORT)]
+        port: u16,
+        /// Address to listen on; 0.0.0.0 exposes the server to the network.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// kube context for kind labs (default: the current context).
+        #[arg(long)]
+        context: Option<String>,
+        /// Log JSON lines instead of text (filter with RUST_LOG).
+        #[arg(long)]
+        log_json: bool,
+        /// Only ask a running server at --bind/--port for /api/health:
+        /// exit 0 if healthy (for container health checks).
+        #[arg(long)]
+        health_check: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,6 +62,27 @@ fn main() -> ExitCode {
         None | Some(Command::Tutor) => tutor().map(|()| true),
         Some(Command::Lint { path }) => lint::run(path.as_deref()),
         Some(Command::Packet(cmd)) => packet_cli::run(cmd),
+        Some(Command::Lab(cmd)) => lab_cli::run(cmd),
+        Some(Command::HelloServer { listen }) => layerlab_labs::hello::serve(&listen)
+            .map(|()| true)
+            .map_err(|e| anyhow::anyhow!("hello-server on {listen}: {e}")),
+        Some(Command::Serve {
+            port,
+            bind,
+            context,
+            log_json,
+            health_check,
+        }) => serve(
+            layerlab_server::ServeOptions {
+                port,
+                bind,
+                context,
+                log_json,
+                ..Default::default()
+            },
+            health_check,
+        )
+        .map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -53,6 +92,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `layerlab serve`: the web server on a multi-threaded runtime, or with
+/// `--health-check` a one-shot probe of a running one.
+fn serve(opts: layerlab_server::ServeOptions, health_check: bool) -> Result<()> {
+    if health_check {
+        let addr = opts.local_addr();
+        return layerlab_server::probe(addr, std::time::Duration::from_secs(3));
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(layerlab_server::serve(opts))
 }
 
 fn tutor() -> Result<()> {
@@ -68,12 +120,8 @@ fn tutor() -> Result<()> {
         loaded.progress(),
         theme::Theme::from_env(),
         store::now,
-    );
+    )
+    .with_journeys(layerlab_lessons::journeys());
     app.status = notice;
     runner::run(app, &store)
 }
-
-#[cfg(test)]
-mod fixtures;
-#[cfg(test)]
-mod tests;

@@ -19,6 +19,8 @@ pub enum Probe {
     Cluster,
     /// Make the HTTP request the check describes.
     Http,
+    /// Read a capture kept by an earlier check (`step-4-check-1`).
+    Saved(String),
 }
 
 /// The probe for a check.
@@ -46,6 +48,9 @@ pub fn probe(kind: &CheckKind) -> Probe {
         CheckKind::Answer(AnswerCheck {
             capture: Some(c), ..
         }) => Probe::Capture(c.clone()),
+        CheckKind::Answer(AnswerCheck {
+            saved: Some(name), ..
+        }) => Probe::Saved(name.clone()),
         CheckKind::Answer(AnswerCheck { run, .. }) => Probe::Shell(run.clone().unwrap_or_default()),
         CheckKind::Resource(_) | CheckKind::Exec(_) | CheckKind::Node(_) => Probe::Cluster,
         CheckKind::Http(_) => Probe::Http,
@@ -596,6 +601,7 @@ mod tests {
             prompt: "Which port?".into(),
             capture: None,
             run: Some("echo".into()),
+            saved: None,
             expected: "json.port".into(),
         });
         let obs = out(0, r#"{"port": 43210}"#);

@@ -367,6 +367,9 @@ pub struct CaptureCheck {
     /// Namespace to capture in (absent: host).
     #[serde(default)]
     pub netns: Option<String>,
+    /// For kind labs: the cluster node to capture on (instead of `netns`).
+    #[serde(default)]
+    pub node: Option<String>,
     /// Interface (`any` by default).
     #[serde(default = "any")]
     pub interface: String,
@@ -410,9 +413,13 @@ pub struct AnswerCheck {
     /// Observe by capturing packets...
     #[serde(default)]
     pub capture: Option<CaptureCheck>,
-    /// ...or by running a command.
+    /// ...or by running a command...
     #[serde(default)]
     pub run: Option<String>,
+    /// ...or from a capture an earlier check kept (`step-4-check-1`), so
+    /// the learner answers about packets they have already seen.
+    #[serde(default)]
+    pub saved: Option<String>,
     /// CEL expression computing the right answer from `packets` (capture) or
     /// `stdout` (command).
     pub expected: String,
@@ -479,8 +486,17 @@ pub struct ExecCheck {
 pub struct NodeCheck {
     /// Node name (`layerlab-control-plane`), or `any` for each node until one passes.
     pub node: String,
-    /// Shell command run on the node.
+    /// Shell command run on the node (or use `service`).
+    #[serde(default)]
     pub run: String,
+    /// Instead of `run`: kube-proxy's rules for this Service port
+    /// (`shop/web:http`, or `shop/web` for an unnamed port), read in
+    /// whichever mode kube-proxy runs (iptables, nftables, ipvs) and found by
+    /// the rules' comments, never by hashed chain names. Stdout is then JSON:
+    /// `mode`, `cluster_ip`, `port`, `node_ports`, `endpoints` (`ip:port`),
+    /// `chains`.
+    #[serde(default)]
+    pub service: Option<String>,
     /// What the output must show.
     #[serde(default)]
     pub expect: Expect,
@@ -608,7 +624,7 @@ struct HostFile {
 }
 
 /// Default `eventually` timeout.
-const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+const DEFAULT_TIMEOUT_MS: u64 = 3_000;
 
 /// Parses `250ms`, `5s`, `2m`.
 pub(crate) fn parse_duration(text: &str) -> Option<u64> {
@@ -821,7 +837,8 @@ fn check_from_file(c: CheckFile, needs: Needs) -> Result<Check, String> {
         });
     }
     let kind = kinds.pop().expect("one kind");
-    if kind.needs_cluster() && needs == Needs::Sandbox {
+    let node_capture = matches!(&kind, CheckKind::Capture(c) if c.node.is_some());
+    if (kind.needs_cluster() || node_capture) && needs == Needs::Sandbox {
         return Err(format!(
             "`{}` checks need a cluster, but the lab says `needs: sandbox`",
             kind.name()
@@ -858,6 +875,13 @@ fn check_from_file(c: CheckFile, needs: Needs) -> Result<Check, String> {
         points: c.points.unwrap_or(1),
         hint: c.hint,
     })
+}
+
+/// `ns/name` or `ns/name:port`, each part non-empty.
+fn valid_service_port(s: &str) -> bool {
+    let (nn, port) = s.split_once(':').unwrap_or((s, "x"));
+    matches!(nn.split_once('/'), Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/'))
+        && !port.is_empty()
 }
 
 fn validate_kind(kind: &CheckKind) -> Result<(), String> {
@@ -903,9 +927,11 @@ fn validate_kind(kind: &CheckKind) -> Result<(), String> {
             Ok(())
         }
         CheckKind::Answer(a) => {
-            if a.capture.is_some() == a.run.is_some() {
+            let sources = [a.capture.is_some(), a.run.is_some(), a.saved.is_some()];
+            if sources.iter().filter(|&&x| x).count() != 1 {
                 return Err(
-                    "an answer check observes with exactly one of `capture` or `run`".into(),
+                    "an answer check observes with exactly one of `capture`, `run` or `saved`"
+                        .into(),
                 );
             }
             super::cel::compile(&a.expected).map(|_| ())
@@ -928,7 +954,19 @@ fn validate_kind(kind: &CheckKind) -> Result<(), String> {
             }
             expect_ok(&e.expect)
         }
-        CheckKind::Node(n) => expect_ok(&n.expect),
+        CheckKind::Node(n) => {
+            match (&n.service, n.run.trim().is_empty()) {
+                (Some(_), false) => return Err("give exactly one of `run` or `service`".into()),
+                (None, true) => return Err("`run` is empty".into()),
+                (Some(s), true) if !valid_service_port(s) => {
+                    return Err(format!(
+                        "`service: {s}` should be NAMESPACE/NAME or NAMESPACE/NAME:PORTNAME"
+                    ));
+                }
+                _ => {}
+            }
+            expect_ok(&n.expect)
+        }
         CheckKind::Http(h) => regex_ok(&h.body),
         _ => Ok(()),
     }
@@ -1038,6 +1076,32 @@ steps:
         );
         assert!(
             load(&cluster).diagnostics[0]
+                .message
+                .contains("need a cluster")
+        );
+    }
+
+    #[test]
+    fn node_checks_take_run_or_a_service_port_and_node_captures_need_a_cluster() {
+        let kind_lab = |check: &str| {
+            let text = GOOD
+                .replace("needs: sandbox", "needs: kind")
+                .replace("namespace: { name: red }", check);
+            load(&text).diagnostics
+        };
+        assert!(kind_lab("node: { node: any, service: shop/web:http }").is_empty());
+        assert!(kind_lab("node: { node: any, service: shop/web }").is_empty());
+        let both = kind_lab("node: { node: any, run: ls, service: shop/web }");
+        assert!(both[0].message.contains("exactly one of `run` or `service`"));
+        let bad = kind_lab("node: { node: any, service: web }");
+        assert!(bad[0].message.contains("NAMESPACE/NAME"), "{}", bad[0]);
+        assert!(kind_lab("node: { node: any }")[0].message.contains("`run` is empty"));
+        let capture = GOOD.replace(
+            "namespace: { name: red }",
+            "capture: { node: layerlab-worker, cel: 'size(packets) > 0' }",
+        );
+        assert!(
+            load(&capture).diagnostics[0]
                 .message
                 .contains("need a cluster")
         );

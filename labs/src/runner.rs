@@ -1,0 +1,110 @@
+//! Runs a lab's checks in its sandbox: observe, judge (in core), repeat
+//! until the check's mode decides.
+
+use crate::capture;
+use crate::sandbox::Sandbox;
+use layerlab_core::lab::{
+    Attempt, Check, CommandOutput, Decision, Lab, Observation, Probe, Step, StepResult, evaluate,
+    probe,
+};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Longest a single probe command may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a single solution or setup command may take.
+const SOLUTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Observes a check once.
+pub fn observe(sb: &Sandbox, check: &Check, keep: Option<&std::path::Path>) -> Observation {
+    match probe(&check.kind) {
+        Probe::Shell(script) => Observation::Command(sb.run(&script, PROBE_TIMEOUT)),
+        Probe::Capture(c) => capture::capture(sb, &c, keep),
+        Probe::Saved(name) => match std::fs::read(sb.dir.join(format!("{name}.pcap"))) {
+            Ok(pcap) => Observation::Packets {
+                pcap,
+                trigger: None,
+            },
+            Err(_) => Observation::Failed(format!(
+                "no saved capture `{name}` yet: run the check that records it first"
+            )),
+        },
+        Probe::Cluster | Probe::Http => Observation::Failed(format!(
+            "`{}` checks need a cluster; this lab runs in a sandbox",
+            check.kind.name()
+        )),
+    }
+}
+
+/// Runs one check until its mode decides. `on_attempt` sees every
+/// intermediate verdict (for live displays).
+pub fn run_check(
+    sb: &Sandbox,
+    check: &Check,
+    answer: Option<&str>,
+    keep: Option<&std::path::Path>,
+) -> layerlab_core::lab::CheckResult {
+    let t0 = Instant::now();
+    let now = || t0.elapsed().as_millis() as u64;
+    let mut attempt = Attempt::new(check, now());
+    loop {
+        let obs = observe(sb, check, keep);
+        let verdict = evaluate(&check.kind, &obs, answer);
+        match attempt.record(verdict, now()) {
+            Decision::Done => return attempt.finish(),
+            Decision::Again { within_ms } => std::thread::sleep(Duration::from_millis(within_ms)),
+        }
+    }
+}
+
+fn epoch_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Runs every check of step `index` (0-based). Captures are kept in the
+/// sandbox folder as `step-N-check-M.pcap` for the journey view.
+pub fn run_step(sb: &Sandbox, lab: &Lab, index: usize, answer: Option<&str>) -> StepResult {
+    let step = &lab.steps[index];
+    let checks = step
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            let keep = sb
+                .dir
+                .join(format!("step-{}-check-{}.pcap", index + 1, ci + 1));
+            run_check(sb, c, answer, Some(&keep))
+        })
+        .collect::<Vec<_>>();
+    StepResult {
+        step: index + 1,
+        title: step.title.clone(),
+        passed: checks.iter().all(|c| c.passed),
+        checked_at_ms: epoch_ms(),
+        checks,
+    }
+}
+
+/// Runs a list of commands in order, stopping at the first failure.
+pub fn run_commands(sb: &Sandbox, commands: &[String]) -> Result<Vec<CommandOutput>, String> {
+    let mut outs = Vec::new();
+    for cmd in commands {
+        let o = sb.run(cmd, SOLUTION_TIMEOUT);
+        if o.exit != 0 {
+            return Err(format!(
+                "`{cmd}` exited {}: {}",
+                o.exit,
+                o.stderr.trim().lines().last().unwrap_or("")
+            ));
+        }
+        outs.push(o);
+    }
+    Ok(outs)
+}
+
+/// Applies a step's solution (its setup first).
+pub fn solve_step(sb: &Sandbox, step: &Step) -> Result<(), String> {
+    run_commands(sb, &step.setup)?;
+    run_commands(sb, &step.solution).map(|_| ())
+}

@@ -1,0 +1,356 @@
+//! The lab sandbox: a private "host" for one lab, invisible to the real one.
+//!
+//! A holder process is started with new PID, network and mount namespaces
+//! (`unshare --pid --fork --mount-proc --net --mount --propagation private`)
+//! and tmpfs over `/run/netns` and `/tmp`, so the namespaces, veths, bridges,
+//! routes, iptables rules and conntrack entries a learner creates inside
+//! exist only there. Everything run in the sandbox enters those namespaces
+//! with `nsenter`; killing the holder (PID 1 of the sandbox) kills every
+//! process inside and frees every namespace. Without root, a user namespace
+//! (`--user --map-root-user`) is added where the kernel allows it.
+//!
+//! Each sandbox has a state folder holding the holder's PID and its owner's
+//! PID; a sandbox whose owner died (the tutor crashed) is stale and removed
+//! the next time any sandbox is started.
+
+use crate::exec;
+use layerlab_core::lab::CommandOutput;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running sandbox.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    /// The lab it belongs to.
+    pub lab: String,
+    /// PID (in the host's view) of the sandbox's PID 1.
+    pub pid: u32,
+    /// Its state folder (captures are kept here too).
+    pub dir: PathBuf,
+    /// Whether it runs inside a user namespace (no real root).
+    pub rootless: bool,
+}
+
+/// Why a sandbox could not be made or used.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// A required program is missing.
+    #[error("{0}")]
+    MissingTools(String),
+    /// The kernel or permissions refused.
+    #[error("cannot create the lab sandbox: {0}")]
+    Create(String),
+    /// Not started.
+    #[error("the sandbox for `{0}` is not running; start it with `layerlab lab start {0}`")]
+    NotRunning(String),
+    /// File system trouble in the state folder.
+    #[error("sandbox state in {path}: {source}")]
+    State {
+        /// Folder.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// Who owns a sandbox: a process that removes it when it exits, or nobody
+/// (started by `layerlab lab start`, removed by `lab stop`/`reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Persistent until stopped.
+    Nobody,
+    /// Removed when this process is gone.
+    Process(u32),
+}
+
+fn is_root() -> bool {
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The folder under which sandbox state lives.
+pub fn state_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LAYERLAB_SANDBOX_DIR") {
+        return PathBuf::from(dir);
+    }
+    if is_root() {
+        PathBuf::from("/run/layerlab/sandboxes")
+    } else {
+        dirs::runtime_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("layerlab/sandboxes")
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    pid > 0 && Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn read_pid(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// A holder is ours if its command line carries the name we gave it.
+fn is_holder(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| String::from_utf8_lossy(&c).contains("layerlab-sandbox"))
+        .unwrap_or(false)
+}
+
+impl Sandbox {
+    /// The running sandbox of a lab, if there is one.
+    pub fn find(lab: &str) -> Option<Sandbox> {
+        let dir = state_root().join(lab);
+        let pid = read_pid(&dir.join("pid"))?;
+        (alive(pid) && is_holder(pid)).then(|| Sandbox {
+            lab: lab.to_string(),
+            pid,
+            rootless: dir.join("rootless").exists(),
+            dir,
+        })
+    }
+
+    /// The lab's sandbox, started if needed (stale ones are swept first).
+    pub fn ensure(lab: &str, owner: Owner) -> Result<Sandbox, SandboxError> {
+        sweep_stale();
+        match Sandbox::find(lab) {
+            Some(s) => Ok(s),
+            None => Sandbox::create(lab, owner),
+        }
+    }
+
+    /// Starts a fresh sandbox (an old one of the same lab is removed).
+    pub fn create(lab: &str, owner: Owner) -> Result<Sandbox, SandboxError> {
+        crate::tools::require(&["unshare", "nsenter", "ip"]).map_err(SandboxError::MissingTools)?;
+        if let Some(old) = Sandbox::find(lab) {
+            old.destroy();
+        }
+        let dir = state_root().join(lab);
+        let state = |source| SandboxError::State {
+            path: dir.display().to_string(),
+            source,
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(state)?;
+        let rootless = !is_root();
+        // `exec -a` names PID 1 so we can recognise our holders later; it is a
+        // shell loop rather than a bare sleep so orphans get reaped.
+        let inner = "mkdir -p /run/netns && mount -t tmpfs -o mode=0755 layerlab-netns /run/netns \
+                     && mount -t tmpfs -o mode=1777 layerlab-tmp /tmp \
+                     && ip link set lo up && echo ready \
+                     && exec -a layerlab-sandbox bash -c 'while :; do sleep 3600 & wait $!; done'";
+        let mut cmd = Command::new("unshare");
+        if rootless {
+            cmd.args(["--user", "--map-root-user"]);
+        }
+        cmd.args([
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount-proc",
+            "--net",
+            "--mount",
+            "--propagation",
+            "private",
+            "bash",
+            "-c",
+            inner,
+        ]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Its own session: Ctrl-C in the terminal that started it must not
+        // kill a sandbox meant to outlive this command.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| SandboxError::Create(format!("cannot run unshare: {e}")))?;
+        let unshare_pid = child.id();
+        // Wait for "ready" (or failure) without blocking forever.
+        let mut stdout = child.stdout.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 16];
+            let n = stdout.read(&mut buf).unwrap_or(0);
+            let _ = tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+        });
+        let ready = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
+        if !ready.starts_with("ready") {
+            let _ = child.kill();
+            let out = exec::wait(child, Duration::from_secs(1));
+            let why = out.stderr.trim().to_string();
+            let advice = if rootless {
+                " (rootless sandboxes need unprivileged user namespaces: \
+                 `sysctl kernel.unprivileged_userns_clone=1`, or run as root)"
+            } else {
+                ""
+            };
+            return Err(SandboxError::Create(format!(
+                "{}{advice}",
+                if why.is_empty() {
+                    "the sandbox did not start".into()
+                } else {
+                    why
+                }
+            )));
+        }
+        // The holder is unshare's child: PID 1 inside.
+        let pid = children(unshare_pid)
+            .into_iter()
+            .next()
+            .ok_or_else(|| SandboxError::Create("the sandbox's first process vanished".into()))?;
+        // The unshare process is reaped by nobody if we exit; detach it.
+        std::mem::forget(child);
+        std::fs::write(dir.join("pid"), pid.to_string()).map_err(state)?;
+        let owner_pid = match owner {
+            Owner::Nobody => 0,
+            Owner::Process(p) => p,
+        };
+        std::fs::write(dir.join("owner"), owner_pid.to_string()).map_err(state)?;
+        if rootless {
+            std::fs::write(dir.join("rootless"), "").map_err(state)?;
+        }
+        Ok(Sandbox {
+            lab: lab.to_string(),
+            pid,
+            dir,
+            rootless,
+        })
+    }
+
+    /// A command that runs `argv` inside the sandbox.
+    pub fn command(&self, argv: &[&str]) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg("-t").arg(self.pid.to_string());
+        if self.rootless {
+            cmd.args(["-U", "--preserve-credentials"]);
+        }
+        cmd.args(["-n", "-m", "-p", "--wd=/", "--"]);
+        cmd.args(argv);
+        cmd.env("PATH", sandbox_path());
+        cmd.env("LAYERLAB_LAB", &self.lab);
+        cmd
+    }
+
+    /// Runs a shell script inside the sandbox with a deadline.
+    pub fn run(&self, script: &str, timeout: Duration) -> CommandOutput {
+        exec::run(self.command(&["bash", "-c", script]), timeout)
+    }
+
+    /// The learner's interactive shell in the sandbox (a prompt naming the lab).
+    pub fn shell_command(&self) -> Command {
+        let rc = self.dir.join("bashrc");
+        let _ = std::fs::write(
+            &rc,
+            format!(
+                "[ -f /etc/bash.bashrc ] && . /etc/bash.bashrc\n\
+                 PS1='\\[\\e[1;36m\\][lab {}]\\[\\e[0m\\] \\w # '\n\
+                 echo 'layerlab sandbox for lab {}: a private network host; `exit` leaves it (it keeps running).'\n",
+                self.lab, self.lab
+            ),
+        );
+        let rc = rc.display().to_string();
+        let mut cmd = self.command(&["bash", "--rcfile", &rc, "-i"]);
+        cmd.env(
+            "TERM",
+            std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
+        );
+        cmd
+    }
+
+    /// Kills everything in the sandbox and removes its state.
+    pub fn destroy(&self) {
+        destroy_pid(self.pid);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// PATH inside the sandbox: our own binary's folder first, so
+/// `layerlab hello-server` works without installing anything.
+fn sandbox_path() -> String {
+    let mut parts = Vec::new();
+    // LAYERLAB_EXE names the `layerlab` binary when the caller is not it
+    // (the server, or tests driving the library).
+    let exe = std::env::var_os("LAYERLAB_EXE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::current_exe().ok());
+    if let Some(dir) = exe.as_deref().and_then(Path::parent) {
+        parts.push(dir.display().to_string());
+    }
+    parts.push("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    parts.join(":")
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    // Retry briefly: the fork may not be visible yet.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let list =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        let kids: Vec<u32> = list
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if !kids.is_empty() || Instant::now() > deadline {
+            return kids;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn destroy_pid(pid: u32) {
+    if !(alive(pid) && is_holder(pid)) {
+        return;
+    }
+    // SIGKILL to PID 1 of a PID namespace kills every process in it.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Removes sandboxes whose owner process is gone (a crashed tutor) and
+/// state folders whose holder is gone. Returns the labs swept.
+pub fn sweep_stale() -> Vec<String> {
+    let mut swept = Vec::new();
+    let Ok(entries) = std::fs::read_dir(state_root()) else {
+        return swept;
+    };
+    for e in entries.flatten() {
+        let dir = e.path();
+        let lab = e.file_name().to_string_lossy().into_owned();
+        let pid = read_pid(&dir.join("pid")).unwrap_or(0);
+        let owner = read_pid(&dir.join("owner")).unwrap_or(0);
+        let holder_ok = alive(pid) && is_holder(pid);
+        let owner_gone = owner != 0 && !alive(owner);
+        if !holder_ok || owner_gone {
+            if holder_ok {
+                destroy_pid(pid);
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            swept.push(lab);
+        }
+    }
+    swept
+}
+
+/// Every running sandbox.
+pub fn list() -> Vec<Sandbox> {
+    let Ok(entries) = std::fs::read_dir(state_root()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Sandbox> = entries
+        .flatten()
+        .filter_map(|e| Sandbox::find(&e.file_name().to_string_lossy()))
+        .collect();
+    out.sort_by(|a, b| a.lab.cmp(&b.lab));
+    out
+}

@@ -1,0 +1,72 @@
+//! Host tools the labs need, detected up front with the command that
+//! installs them.
+
+/// (program, Debian package) for everything a Linux lab may call.
+pub const LINUX_LAB_TOOLS: &[(&str, &str)] = &[
+    ("unshare", "util-linux"),
+    ("nsenter", "util-linux"),
+    ("ip", "iproute2"),
+    ("iptables", "iptables"),
+    ("iptables-save", "iptables"),
+    ("conntrack", "conntrack"),
+    ("tcpdump", "tcpdump"),
+    ("curl", "curl"),
+    ("ping", "iputils-ping"),
+];
+
+/// Whether a program is on PATH (or is an existing path).
+pub fn have(program: &str) -> bool {
+    if program.contains('/') {
+        return std::path::Path::new(program).exists();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(Into::into))
+        .any(|d| d.join(program).is_file())
+}
+
+/// Fails with an install command naming every missing program.
+pub fn require(programs: &[&str]) -> Result<(), String> {
+    let missing: Vec<&str> = programs.iter().copied().filter(|p| !have(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut pkgs: Vec<&str> = missing
+        .iter()
+        .map(|m| {
+            LINUX_LAB_TOOLS
+                .iter()
+                .find(|(p, _)| p == m)
+                .map_or(*m, |(_, pkg)| pkg)
+        })
+        .collect();
+    pkgs.sort();
+    pkgs.dedup();
+    Err(format!(
+        "missing {}: install with `sudo apt-get install -y {}` (Debian/Ubuntu) or your distribution's equivalent",
+        missing.join(", "),
+        pkgs.join(" ")
+    ))
+}
+
+/// Every Linux-lab tool that is missing, as one message (None when all are there).
+pub fn check_linux_lab_tools() -> Option<String> {
+    let all: Vec<&str> = LINUX_LAB_TOOLS.iter().map(|(p, _)| *p).collect();
+    require(&all).err()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_tools_come_with_the_install_command() {
+        assert!(have("sh"));
+        let e = require(&["sh", "definitely-not-a-tool-xyz"]).unwrap_err();
+        assert!(e.contains("missing definitely-not-a-tool-xyz"), "{e}");
+        assert!(
+            e.contains("apt-get install -y definitely-not-a-tool-xyz"),
+            "{e}"
+        );
+    }
+}
