@@ -6,8 +6,16 @@ use std::path::{Path, PathBuf};
 
 /// Lints the embedded course, or the tree at `path`; returns whether it is error-free.
 pub fn run(path: Option<&Path>) -> Result<bool> {
+    if let Some(p) = path
+        && is_labs_dir(p)
+    {
+        return lint_labs_dir(p);
+    }
     let (label, loaded) = match path {
-        None => ("embedded course".to_string(), layerlab_lessons::load()),
+        None => (
+            "embedded course".to_string(),
+            load_content(&layerlab_lessons::files(), &lab_ids()),
+        ),
         Some(p) => (p.display().to_string(), lint_dir(p)?),
     };
     for d in &loaded.diagnostics {
@@ -25,7 +33,76 @@ pub fn run(path: Option<&Path>) -> Result<bool> {
         c.glossary.len(),
         loaded.journeys.len()
     );
+    if path.is_none() {
+        let labs = layerlab_labs::load();
+        for d in &labs.diagnostics {
+            println!("{d}");
+        }
+        println!(
+            "embedded labs: {} labs, {} steps, {} checks; {} errors",
+            labs.labs.len(),
+            labs.labs.iter().map(|l| l.steps.len()).sum::<usize>(),
+            labs.labs
+                .iter()
+                .flat_map(|l| &l.steps)
+                .map(|s| s.checks.len())
+                .sum::<usize>(),
+            labs.errors()
+        );
+        return Ok(errors == 0 && labs.errors() == 0);
+    }
     Ok(errors == 0)
+}
+
+/// Ids of the embedded labs, which lessons may link to.
+fn lab_ids() -> std::collections::BTreeSet<String> {
+    layerlab_labs::labs().iter().map(|l| l.id.clone()).collect()
+}
+
+/// A folder of lab files (`*.yaml`) rather than a lessons tree.
+fn is_labs_dir(p: &Path) -> bool {
+    std::fs::read_dir(p).is_ok_and(|d| {
+        d.flatten().any(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.ends_with(".yaml") || n.ends_with(".yml")
+        })
+    })
+}
+
+/// Lints a folder of lab files against the embedded course's chapters.
+fn lint_labs_dir(root: &Path) -> Result<bool> {
+    let mut texts = Vec::new();
+    for e in
+        std::fs::read_dir(root).with_context(|| format!("cannot read folder {}", root.display()))?
+    {
+        let p = e?.path();
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if name.ends_with(".yaml") || name.ends_with(".yml") {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            texts.push((name, text));
+        }
+    }
+    texts.sort();
+    let files: Vec<SourceFile<'_>> = texts
+        .iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    let loaded = layerlab_core::lab::load_labs(&files, &layerlab_labs::chapter_ids());
+    for d in &loaded.diagnostics {
+        println!("{d}");
+    }
+    println!(
+        "{}: {} labs; {} errors",
+        root.display(),
+        loaded.labs.len(),
+        loaded.errors()
+    );
+    Ok(loaded.errors() == 0)
 }
 
 /// Reads every file under `root` and loads it as a course.
@@ -76,7 +153,7 @@ fn lint_dir(root: &Path) -> Result<LoadedContent> {
         .iter()
         .map(|(path, text)| SourceFile { path, text })
         .collect();
-    let mut loaded = load_content(&files, &layerlab_lessons::labs());
+    let mut loaded = load_content(&files, &lab_ids());
     loaded.diagnostics.extend(unreadable);
     loaded
         .diagnostics

@@ -76,3 +76,22 @@ fn lint_of_the_embedded_course_has_no_errors() {
         "{stdout}"
     );
 }
+
+#[test]
+fn lint_reports_broken_lab_files_with_file_line_and_cause() {
+    let out = layerlab(&["lint", &fixture("broken-labs")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for expected in [
+        "bad-yaml.yaml:3:1: error: found unexpected end of stream",
+        "typo.yaml:12:9: error: steps[0].checks[0]: unknown field `namespce`",
+        "no-solution.yaml:3:1: error: unknown chapter `nowhere`",
+        "no-solution.yaml:7:1: error: step 1 (`Make red`) has no solution",
+        "needs `for: <duration>`",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}
