@@ -4,9 +4,10 @@
 use crate::capture;
 use crate::sandbox::Sandbox;
 use layerlab_core::lab::{
-    Attempt, Check, CommandOutput, Decision, Lab, Observation, Probe, Step, StepResult, evaluate,
-    probe,
+    Attempt, Check, CheckKind, CommandOutput, Decision, Lab, Observation, Probe, Step, StepResult,
+    evaluate, probe,
 };
+use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Longest a single probe command may take.
@@ -14,10 +15,46 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest a single solution or setup command may take.
 const SOLUTION_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Recent results of probe scripts, so the checks of one step that read the
+/// same state (say, four interface checks reading one `ip -j addr` dump)
+/// judge one snapshot instead of taking four.
+#[derive(Default)]
+pub struct Snapshots {
+    recent: HashMap<String, (Instant, CommandOutput)>,
+}
+
+/// How long a snapshot may be reused.
+const SNAPSHOT_MS: u128 = 50;
+
+impl Snapshots {
+    fn run(&mut self, sb: &Sandbox, script: &str) -> CommandOutput {
+        if let Some((at, out)) = self.recent.get(script)
+            && at.elapsed().as_millis() < SNAPSHOT_MS
+        {
+            return out.clone();
+        }
+        let out = sb.run(script, PROBE_TIMEOUT);
+        self.recent
+            .insert(script.to_string(), (Instant::now(), out.clone()));
+        out
+    }
+}
+
 /// Observes a check once.
-pub fn observe(sb: &Sandbox, check: &Check, keep: Option<&std::path::Path>) -> Observation {
+pub fn observe(
+    sb: &Sandbox,
+    check: &Check,
+    keep: Option<&std::path::Path>,
+    snapshots: &mut Snapshots,
+) -> Observation {
     match probe(&check.kind) {
-        Probe::Shell(script) => Observation::Command(sb.run(&script, PROBE_TIMEOUT)),
+        // Host commands may have effects (curl, ping): never reused.
+        Probe::Shell(script)
+            if matches!(check.kind, CheckKind::Host { .. } | CheckKind::Answer(_)) =>
+        {
+            Observation::Command(sb.run(&script, PROBE_TIMEOUT))
+        }
+        Probe::Shell(script) => Observation::Command(snapshots.run(sb, &script)),
         Probe::Capture(c) => capture::capture(sb, &c, keep),
         Probe::Saved(name) => match std::fs::read(sb.dir.join(format!("{name}.pcap"))) {
             Ok(pcap) => Observation::Packets {
@@ -35,19 +72,28 @@ pub fn observe(sb: &Sandbox, check: &Check, keep: Option<&std::path::Path>) -> O
     }
 }
 
-/// Runs one check until its mode decides. `on_attempt` sees every
-/// intermediate verdict (for live displays).
+/// Runs one check until its mode decides.
 pub fn run_check(
     sb: &Sandbox,
     check: &Check,
     answer: Option<&str>,
     keep: Option<&std::path::Path>,
 ) -> layerlab_core::lab::CheckResult {
+    run_check_with(sb, check, answer, keep, &mut Snapshots::default())
+}
+
+fn run_check_with(
+    sb: &Sandbox,
+    check: &Check,
+    answer: Option<&str>,
+    keep: Option<&std::path::Path>,
+    snapshots: &mut Snapshots,
+) -> layerlab_core::lab::CheckResult {
     let t0 = Instant::now();
     let now = || t0.elapsed().as_millis() as u64;
     let mut attempt = Attempt::new(check, now());
     loop {
-        let obs = observe(sb, check, keep);
+        let obs = observe(sb, check, keep, snapshots);
         let verdict = evaluate(&check.kind, &obs, answer);
         match attempt.record(verdict, now()) {
             Decision::Done => return attempt.finish(),
@@ -66,6 +112,7 @@ fn epoch_ms() -> u64 {
 /// sandbox folder as `step-N-check-M.pcap` for the journey view.
 pub fn run_step(sb: &Sandbox, lab: &Lab, index: usize, answer: Option<&str>) -> StepResult {
     let step = &lab.steps[index];
+    let mut snapshots = Snapshots::default();
     let checks = step
         .checks
         .iter()
@@ -74,7 +121,7 @@ pub fn run_step(sb: &Sandbox, lab: &Lab, index: usize, answer: Option<&str>) -> 
             let keep = sb
                 .dir
                 .join(format!("step-{}-check-{}.pcap", index + 1, ci + 1));
-            run_check(sb, c, answer, Some(&keep))
+            run_check_with(sb, c, answer, Some(&keep), &mut snapshots)
         })
         .collect::<Vec<_>>();
     StepResult {
