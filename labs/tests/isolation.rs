@@ -154,7 +154,7 @@ fn typical_mistakes_are_named() {
         }),
     );
     assert!(
-        m.contains("in chain OUTPUT, but the step needs it in PREROUTING"),
+        m.contains("is in chain OUTPUT, but the step needs one in PREROUTING"),
         "{m}"
     );
     let m = message(

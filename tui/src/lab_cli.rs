@@ -313,6 +313,17 @@ fn record(lab: &Lab, results: &[StepResult]) {
 
 /// Prints a step's result the way a learner reads it.
 pub fn print_step(lab: &Lab, r: &StepResult) {
+    print_checks(r);
+    if !r.passed {
+        // The step's hints that need no earlier failures (the CLI keeps no
+        // attempt count between runs; the tutor unlocks the rest).
+        for h in lab.steps[r.step - 1].hints_after(0) {
+            println!("  hint: {}", h.text.trim());
+        }
+    }
+}
+
+fn print_checks(r: &StepResult) {
     let mark = if r.passed { "PASS" } else { "FAIL" };
     println!("[{mark}] step {}: {}", r.step, r.title);
     for c in &r.checks {
@@ -327,10 +338,6 @@ pub fn print_step(lab: &Lab, r: &StepResult) {
             }
             if let Some(h) = &c.hint {
                 println!("      hint: {h}");
-            }
-            let step = &lab.steps[r.step - 1];
-            for h in step.hints_after(c.attempts.saturating_sub(1)) {
-                println!("      hint: {}", h.text.trim());
             }
         }
         if c.kind == "capture" || (!c.passed && !c.evidence.is_empty()) {

@@ -49,38 +49,65 @@ fn once(step: &layerlab_core::lab::Step) -> layerlab_core::lab::Step {
     s
 }
 
-/// The SYN's source port in a saved capture, read by tcpdump (not by us).
-fn syn_port_by_tcpdump(sb: &Sandbox, saved: &str) -> String {
+/// The first line tcpdump prints for `filter` in a saved capture.
+fn tcpdump_line(sb: &Sandbox, saved: &str, verbose: bool, filter: &str) -> String {
     let path = sb.dir.join(format!("{saved}.pcap"));
-    let text = sh(&format!("tcpdump -nn -r {} 2>/dev/null", path.display()));
-    let line = text
-        .lines()
-        .find(|l| l.contains("Flags [S],"))
-        .unwrap_or_else(|| panic!("no SYN in {}:\n{text}", path.display()));
-    // "IP 10.0.0.1.42924 > 10.0.0.2.8080: Flags [S], ..."
-    let src = line.split_whitespace().nth(2).expect("source");
-    src.rsplit('.').next().expect("port").to_string()
+    let v = if verbose { "-v" } else { "" };
+    let text = sh(&format!(
+        "tcpdump -nn {v} -r {} '{filter}' 2>/dev/null",
+        path.display()
+    ));
+    text.lines()
+        .next()
+        .unwrap_or_else(|| panic!("nothing matches {filter} in {}", path.display()))
+        .to_string()
 }
 
-/// The learner's answer for a step, worked out independently of the check.
+/// `A.B.C.D.PORT` → (`A.B.C.D`, `PORT`).
+fn split_endpoint(e: &str) -> (String, String) {
+    let (ip, port) = e.rsplit_once('.').expect("address.port");
+    (ip.to_string(), port.to_string())
+}
+
+/// The learner's answer for a step, worked out by tcpdump, independently
+/// of the check's own packet reading.
 fn answer_for(sb: &Sandbox, lab: &Lab, step: &layerlab_core::lab::Step) -> Option<String> {
-    step.checks.iter().find_map(|c| match &c.kind {
-        CheckKind::Answer(a) => Some(match (&a.saved, &a.run) {
-            (Some(saved), _) if a.prompt.contains("source port") => syn_port_by_tcpdump(sb, saved),
-            (_, Some(run)) => {
-                // The command's own output is the answer when the question
-                // asks what the system shows; the test reads it by itself.
-                sb.run(run, std::time::Duration::from_secs(10))
-                    .stdout
-                    .trim()
-                    .to_string()
+    step.checks.iter().find_map(|c| {
+        let CheckKind::Answer(a) = &c.kind else {
+            return None;
+        };
+        let p = a.prompt.to_lowercase();
+        let syn = "tcp[tcpflags] == tcp-syn";
+        Some(match (&a.saved, &a.capture) {
+            (Some(saved), _) if p.contains("source port") => {
+                let line = tcpdump_line(sb, saved, false, syn);
+                split_endpoint(line.split_whitespace().nth(2).expect("source")).1
             }
-            _ => panic!(
-                "lab {}: teach the test how to answer `{}`",
-                lab.id, a.prompt
-            ),
-        }),
-        _ => None,
+            (Some(saved), _) if p.contains("source address") => {
+                let line = tcpdump_line(sb, saved, false, syn);
+                split_endpoint(line.split_whitespace().nth(2).expect("source")).0
+            }
+            (Some(saved), _) if p.contains("ttl") => {
+                // "... IP (tos 0x0, ttl 63, id ..." for the echo request.
+                let line = tcpdump_line(sb, saved, true, "icmp[icmptype] == icmp-echo");
+                let i = line.find("ttl ").expect("ttl") + 4;
+                line[i..].split(|ch: char| !ch.is_ascii_digit()).next().unwrap().to_string()
+            }
+            (None, Some(cap)) if p.contains("source address") => {
+                // Capture the trigger's SYN ourselves.
+                let ns = cap.netns.as_deref().map(|n| format!("ip netns exec {n} ")).unwrap_or_default();
+                let script = format!(
+                    "{ns}timeout 4 tcpdump -nn -l -i {} -c 1 '({}) and {syn}' 2>/dev/null & sleep 1; {} >/dev/null; wait",
+                    cap.interface,
+                    cap.filter.as_deref().unwrap_or("tcp"),
+                    cap.trigger.as_deref().expect("trigger")
+                );
+                let out = sb.run(&script, std::time::Duration::from_secs(10)).stdout;
+                let line = out.lines().next().unwrap_or_else(|| panic!("no SYN seen by tcpdump"));
+                split_endpoint(line.split_whitespace().nth(2).expect("source")).0
+            }
+            _ => panic!("lab {}: teach the test how to answer `{}`", lab.id, a.prompt),
+        })
     })
 }
 

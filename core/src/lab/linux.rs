@@ -231,7 +231,7 @@ pub(crate) fn interface(c: &InterfaceCheck, o: &CommandOutput) -> Verdict {
                     "`{name}` is in {}, not in {place}: wrong namespace; move it with `{}link set {name} netns {}`",
                     where_(other),
                     format!("{} ", ip_in(other)),
-                    c.netns.as_deref().unwrap_or("1 # (the host: use its PID)")
+                    c.netns.as_deref().unwrap_or("1")
                 ),
                 vec![Mismatch::new(path, place.clone(), where_(other))],
             ),
@@ -660,8 +660,8 @@ pub(crate) fn iptables(c: &IptablesCheck, o: &CommandOutput) -> Verdict {
         return Verdict {
             passed: false,
             message: format!(
-                "the rule is in chain {}, but the step needs it in {}{why}: `{}`",
-                r.chain, c.chain, r.line
+                "no such rule in {}; a matching rule is in chain {}, but the step needs one in {}{why}: `{}`",
+                c.chain, r.chain, c.chain, r.line
             ),
             mismatches: vec![Mismatch::new("chain", &c.chain, &r.chain)],
             evidence,
@@ -817,7 +817,7 @@ pub(crate) fn conntrack(c: &ConntrackCheck, o: &CommandOutput) -> Verdict {
     }
     let message = if conns.is_empty() {
         format!(
-            "the conntrack table of {place} is empty: no traffic has passed yet (send a request, then check again)"
+            "the conntrack table of {place} is empty: nothing has been tracked yet (a namespace tracks connections only once a NAT or stateful rule is loaded in it, and only for traffic sent after that)"
         )
     } else {
         let m = &best.as_ref().expect("some entry")[0];
@@ -1048,7 +1048,7 @@ COMMIT
         let v = iptables(&rule("PREROUTING"), &o);
         assert!(
             v.message
-                .contains("in chain OUTPUT, but the step needs it in PREROUTING"),
+                .contains("is in chain OUTPUT, but the step needs one in PREROUTING"),
             "{}",
             v.message
         );

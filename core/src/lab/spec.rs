@@ -239,7 +239,7 @@ pub struct InterfaceCheck {
     /// Namespace it must be in (absent: the sandbox's host namespace).
     #[serde(default)]
     pub netns: Option<String>,
-    /// Administratively up (and, for veths, the peer too for traffic to flow).
+    /// Administratively up (the UP flag; a veth also needs its peer up to carry traffic).
     #[serde(default)]
     pub up: Option<bool>,
     /// Addresses it must have, in CIDR form (`10.0.0.1/24`).
@@ -1092,10 +1092,18 @@ steps:
         assert!(kind_lab("node: { node: any, service: shop/web:http }").is_empty());
         assert!(kind_lab("node: { node: any, service: shop/web }").is_empty());
         let both = kind_lab("node: { node: any, run: ls, service: shop/web }");
-        assert!(both[0].message.contains("exactly one of `run` or `service`"));
+        assert!(
+            both[0]
+                .message
+                .contains("exactly one of `run` or `service`")
+        );
         let bad = kind_lab("node: { node: any, service: web }");
         assert!(bad[0].message.contains("NAMESPACE/NAME"), "{}", bad[0]);
-        assert!(kind_lab("node: { node: any }")[0].message.contains("`run` is empty"));
+        assert!(
+            kind_lab("node: { node: any }")[0]
+                .message
+                .contains("`run` is empty")
+        );
         let capture = GOOD.replace(
             "namespace: { name: red }",
             "capture: { node: layerlab-worker, cel: 'size(packets) > 0' }",
