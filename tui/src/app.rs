@@ -9,11 +9,13 @@
 
 use crate::keys::KeyMode;
 use crate::screens::glossary::{GlossaryOutcome, GlossaryPane};
+use crate::screens::journey::{JourneyOutcome, JourneyPane, JourneyPicker, PickerOutcome};
 use crate::screens::quiz::{QuizOutcome, QuizPane, QuizPhase};
 use crate::screens::reader::Reader;
 use crate::screens::search::{SearchIndex, SearchOutcome, SearchPopup};
 use crate::theme::Theme;
-use layerlab_core::{Course, Lesson, Progress, Timestamp};
+use layerlab_core::{Course, Journey, Lesson, Progress, Timestamp};
+use std::time::Duration;
 
 /// Lessons remembered for going back after following links.
 const MAX_HISTORY: usize = 50;
@@ -67,6 +69,24 @@ pub enum Action {
     Submit,
     /// Take the quiz again from the first question.
     Retry,
+    /// Watch the open lesson's packet journey (or choose one of several).
+    OpenJourney,
+    /// Go to the packet's next hop.
+    NextHop,
+    /// Go to the packet's previous hop.
+    PrevHop,
+    /// Give the keys to the next pane.
+    NextPane,
+    /// Give the keys to the previous pane.
+    PrevPane,
+    /// Start or stop the journey playing on its own.
+    PlayPause,
+    /// Play faster.
+    Faster,
+    /// Play slower.
+    Slower,
+    /// Time for the next animation step; sent by the runner, not by a key.
+    Tick,
 }
 
 /// Something the runner must do after an update.
@@ -87,6 +107,8 @@ pub enum Screen {
     Quiz,
     /// Browsing the glossary.
     Glossary,
+    /// Watching a packet journey.
+    Journey,
 }
 
 /// A row of the course tree.
@@ -133,6 +155,14 @@ pub struct App<'c> {
     pub glossary_return: Screen,
     /// The search popup, when open.
     pub search: Option<SearchPopup>,
+    /// Packet journeys lessons can open.
+    pub journeys: &'c [Journey],
+    /// The journey being watched, if any.
+    pub journey: Option<JourneyPane>,
+    /// Choosing among the open lesson's journeys, when it has several.
+    pub journey_picker: Option<JourneyPicker>,
+    /// Where leaving the journey goes; `None` quits (`packet replay`).
+    pub journey_return: Option<Screen>,
     /// What search looks through.
     pub search_index: SearchIndex,
     /// Whether the key help overlay is shown.
@@ -171,6 +201,10 @@ impl<'c> App<'c> {
             glossary: GlossaryPane::default(),
             glossary_return: Screen::Course,
             search: None,
+            journeys: &[],
+            journey: None,
+            journey_picker: None,
+            journey_return: None,
             search_index: SearchIndex::new(course),
             help: false,
             status: None,
@@ -189,6 +223,29 @@ impl<'c> App<'c> {
             }
         }
         app
+    }
+
+    /// The same tutor, with packet journeys for lessons to open.
+    pub fn with_journeys(mut self, journeys: &'c [Journey]) -> App<'c> {
+        self.journeys = journeys;
+        self
+    }
+
+    /// Shows a journey; leaving it returns to `back_to`, or quits if `None`.
+    pub fn watch(&mut self, pane: JourneyPane, back_to: Option<Screen>) {
+        self.journey = Some(pane);
+        self.journey_picker = None;
+        self.journey_return = back_to;
+        self.screen = Screen::Journey;
+    }
+
+    /// How soon the runner should send [`Action::Tick`]: only while
+    /// something animates, so an idle tutor sleeps until a key arrives.
+    pub fn tick_interval(&self) -> Option<Duration> {
+        match self.screen {
+            Screen::Journey => self.journey.as_ref().and_then(JourneyPane::tick_interval),
+            _ => None,
+        }
     }
 
     fn row_of(&self, lesson_id: &str) -> Option<usize> {
@@ -224,7 +281,11 @@ impl<'c> App<'c> {
         if self.search.is_some() {
             return KeyMode::Search;
         }
+        if self.journey_picker.is_some() {
+            return KeyMode::JourneyPicker;
+        }
         match self.screen {
+            Screen::Journey => KeyMode::Journey,
             Screen::Course => KeyMode::Course,
             Screen::Lesson => KeyMode::Reader,
             Screen::Glossary => KeyMode::Glossary,
@@ -261,6 +322,10 @@ impl<'c> App<'c> {
             self.quit = true;
             return vec![];
         }
+        if action == Action::Tick {
+            // The player keeps time even under the help overlay.
+            return self.update_journey(action);
+        }
         if self.help {
             // Help is modal: it only closes.
             if matches!(action, Action::ToggleHelp | Action::Back) {
@@ -274,6 +339,9 @@ impl<'c> App<'c> {
         }
         if self.search.is_some() {
             return self.update_search(action);
+        }
+        if self.journey_picker.is_some() {
+            return self.update_picker(action);
         }
         match (self.screen, action) {
             (Screen::Course | Screen::Lesson | Screen::Glossary, Action::OpenSearch) => {
@@ -289,6 +357,7 @@ impl<'c> App<'c> {
             (Screen::Lesson, _) => self.update_lesson(action),
             (Screen::Quiz, _) => self.update_quiz(action),
             (Screen::Glossary, _) => self.update_glossary(action),
+            (Screen::Journey, _) => self.update_journey(action),
         }
     }
 
@@ -384,6 +453,10 @@ impl<'c> App<'c> {
                     return self.show_lesson(&next.id.clone(), 0, None);
                 }
                 self.status = Some("This is the last lesson of the course.".into());
+                return vec![];
+            }
+            Action::OpenJourney => {
+                self.open_journeys(lesson);
                 return vec![];
             }
             Action::TakeQuiz => {
@@ -490,6 +563,75 @@ impl<'c> App<'c> {
                 vec![Effect::SaveProgress]
             }
         }
+    }
+
+    /// `p` in a lesson: its one journey, a picker for several, or a message.
+    fn open_journeys(&mut self, lesson: &Lesson) {
+        let choices: Vec<usize> = lesson
+            .journeys
+            .iter()
+            .filter_map(|id| self.journeys.iter().position(|j| &j.id == id))
+            .collect();
+        match choices.as_slice() {
+            [] if lesson.journeys.is_empty() => {
+                self.status = Some("This lesson has no packet journey.".into());
+            }
+            [] => {
+                self.status = Some(format!(
+                    "This lesson's journey `{}` is not in this build.",
+                    lesson.journeys[0]
+                ));
+            }
+            [one] => {
+                let pane = JourneyPane::new(self.journeys[*one].clone());
+                self.watch(pane, Some(Screen::Lesson));
+            }
+            _ => {
+                self.journey_picker = Some(JourneyPicker {
+                    choices,
+                    selected: 0,
+                });
+            }
+        }
+    }
+
+    fn update_picker(&mut self, action: Action) -> Vec<Effect> {
+        let Some(picker) = self.journey_picker.as_mut() else {
+            return vec![];
+        };
+        match picker.update(action) {
+            PickerOutcome::Stay => {}
+            PickerOutcome::Close => self.journey_picker = None,
+            PickerOutcome::Open(j) => {
+                if let Some(journey) = self.journeys.get(j) {
+                    let pane = JourneyPane::new(journey.clone());
+                    self.watch(pane, Some(self.screen));
+                }
+            }
+        }
+        vec![]
+    }
+
+    fn update_journey(&mut self, action: Action) -> Vec<Effect> {
+        if self.screen != Screen::Journey {
+            return vec![];
+        }
+        let Some(pane) = self.journey.as_mut() else {
+            self.screen = Screen::Course;
+            return vec![];
+        };
+        match pane.update(action) {
+            JourneyOutcome::Stay => {}
+            JourneyOutcome::Status(msg) => self.status = Some(msg),
+            JourneyOutcome::Leave => {
+                self.journey = None;
+                match self.journey_return {
+                    Some(screen) => self.screen = screen,
+                    None => self.quit = true,
+                }
+            }
+        }
+        vec![]
     }
 
     fn update_glossary(&mut self, action: Action) -> Vec<Effect> {

@@ -1,6 +1,9 @@
 //! Test-only builders for the tutor.
 
-use layerlab_core::{Catalog, Course, SourceFile, Timestamp};
+use layerlab_core::journey::load_journey;
+use layerlab_core::packet::CaptureReader;
+use layerlab_core::{Catalog, Course, Journey, SourceFile, Timestamp};
+use std::sync::OnceLock;
 
 const CHAPTER: &str =
     "id = \"basics\"\ntitle = \"Basics\"\nsummary = \"Two tiny lessons for tests.\"\n";
@@ -112,6 +115,7 @@ id = "short"
 title = "A short lesson"
 minutes = 1
 objectives = ["Name what a namespace isolates", "Follow a link back"]
+journeys = ["mini-dnat", "dns-capture"]
 +++
 
 Short. See [why layers](lesson:long#why-layers) again.
@@ -160,7 +164,11 @@ pub fn tiny_course() -> &'static Course {
             text: GLOSSARY,
         },
     ];
-    let loaded = Course::load(&files, &Catalog::default());
+    let catalog = Catalog {
+        journeys: journeys().iter().map(|j| j.id.clone()).collect(),
+        ..Catalog::default()
+    };
+    let loaded = Course::load(&files, &catalog);
     assert_eq!(loaded.error_count(), 0, "{:?}", loaded.diagnostics);
     Box::leak(Box::new(loaded.course))
 }
@@ -168,4 +176,128 @@ pub fn tiny_course() -> &'static Course {
 /// A fixed clock.
 pub fn clock() -> Timestamp {
     Timestamp(1_700_000_000)
+}
+
+/// A port forward in four hops: nested places (a namespace in a laptop, a
+/// hook in a router, a pod in a node), a DNAT rewrite, a routed hop.
+pub const MINI_DNAT: &str = r#"
+id = "mini-dnat"
+title = "A DNAT in four hops"
+summary = "The router rewrites the destination, routes the SYN on, and the pod gets it."
+
+[[node]]
+id = "laptop"
+label = "laptop"
+kind = "host"
+
+[[node]]
+id = "client"
+label = "client 10.0.1.2"
+kind = "namespace"
+parent = "laptop"
+
+[[node]]
+id = "router"
+label = "router"
+kind = "router"
+
+[[node]]
+id = "dnat"
+label = "PREROUTING (nat)"
+kind = "netfilter"
+parent = "router"
+
+[[node]]
+id = "worker"
+label = "kind-worker"
+kind = "kube-node"
+
+[[node]]
+id = "backend"
+label = "backend 10.0.2.2"
+kind = "pod"
+parent = "worker"
+
+[[link]]
+from = "client"
+to = "dnat"
+label = "veth"
+
+[[link]]
+from = "dnat"
+to = "router"
+
+[[link]]
+from = "router"
+to = "backend"
+label = "eth1"
+
+[[hop]]
+at = "client"
+place = "eth0 of client"
+explain = "The client sends a SYN to the router's public address."
+verdict = "sent"
+name = "syn"
+[hop.packet]
+eth = { src = "02:00:00:00:00:01", dst = "02:00:00:00:00:02" }
+ip = { src = "10.0.1.2", dst = "203.0.113.1", ttl = 64 }
+tcp = { src_port = 43210, dst_port = 8080, seq = 1000, flags = "S", mss = 1460 }
+
+[[hop]]
+at = "dnat"
+place = "PREROUTING (nat): DNAT"
+explain = "The DNAT rule rewrites the destination to the backend pod."
+verdict = "rewritten"
+changes = ["ipv4.dst", "tcp.dst_port"]
+[hop.packet]
+ip = { dst = "10.0.2.2" }
+tcp = { dst_port = 80 }
+
+[[hop]]
+at = "router"
+place = "FORWARD, then out of eth1"
+explain = "Routed: the TTL drops by one and the frame gets new MACs."
+verdict = "forwarded"
+changes = ["eth.src", "eth.dst", "ipv4.ttl"]
+[hop.packet]
+eth = { src = "02:00:00:00:00:03", dst = "02:00:00:00:00:04" }
+ip = { ttl = 63 }
+
+[[hop]]
+at = "backend"
+place = "eth0 of the backend pod"
+explain = "The pod's socket on port 80 gets the SYN and answers with a SYN-ACK."
+verdict = "delivered"
+"#;
+
+/// The test captures of core, by file name.
+pub fn capture(name: &str) -> &'static [u8] {
+    match name {
+        "dns.pcap" => include_bytes!("../../core/tests/captures/dns.pcap"),
+        "http.pcap" => include_bytes!("../../core/tests/captures/http.pcap"),
+        "http-any.pcap" => include_bytes!("../../core/tests/captures/http-any.pcap"),
+        "vxlan.pcap" => include_bytes!("../../core/tests/captures/vxlan.pcap"),
+        other => panic!("no test capture {other}"),
+    }
+}
+
+/// A journey built from one of core's test captures.
+pub fn capture_journey(id: &str, name: &str) -> Journey {
+    let packets: Vec<_> = CaptureReader::new(capture(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    Journey::from_capture(id, name, &packets)
+}
+
+/// The fixture journeys: `mini-dnat` (authored) and `dns-capture` (from a capture).
+pub fn journeys() -> &'static [Journey] {
+    static JOURNEYS: OnceLock<Vec<Journey>> = OnceLock::new();
+    JOURNEYS.get_or_init(|| {
+        let mut diags = Vec::new();
+        let dnat = load_journey("mini-dnat.toml", MINI_DNAT, &mut diags);
+        let dnat = dnat.unwrap_or_else(|| panic!("{diags:#?}"));
+        assert!(diags.is_empty(), "{diags:#?}");
+        vec![dnat, capture_journey("dns-capture", "dns.pcap")]
+    })
 }

@@ -27,6 +27,10 @@ pub enum KeyMode {
     Search,
     /// The glossary.
     Glossary,
+    /// Watching a packet journey.
+    Journey,
+    /// Choosing one of a lesson's journeys.
+    JourneyPicker,
     /// The key help overlay.
     Help,
 }
@@ -152,6 +156,7 @@ const READER: &[Binding] = &[
         Action::PreviousLesson
     ),
     bind!([c('t')], "take the quiz", Action::TakeQuiz),
+    bind!([c('p')], "watch the packet journey", Action::OpenJourney),
     bind!([c('n')], "next lesson", Action::NextLesson),
     bind!([c('/')], "search the course", Action::OpenSearch),
     bind!([c('d')], "glossary (definitions)", Action::OpenGlossary),
@@ -247,6 +252,47 @@ const GLOSSARY: &[Binding] = &[
     QUIT,
 ];
 
+const JOURNEY: &[Binding] = &[
+    bind!([Key(Right), c('l')], "next hop", Action::NextHop),
+    bind!([Key(Left), c('h')], "previous hop", Action::PrevHop),
+    bind!([Key(Home), c('g')], "first hop", Action::Top),
+    bind!([Key(End), c('G')], "last hop", Action::Bottom),
+    bind!(
+        [Key(Up), c('k')],
+        "previous field (hop, bytes: in their pane)",
+        Action::Up
+    ),
+    bind!(
+        [Key(Down), c('j')],
+        "next field (hop, bytes: in their pane)",
+        Action::Down
+    ),
+    bind!([Key(PageUp)], "up ten fields", Action::PageUp),
+    bind!([Key(PageDown)], "down ten fields", Action::PageDown),
+    bind!(
+        [Key(Tab)],
+        "next pane: hops, fields, bytes",
+        Action::NextPane
+    ),
+    bind!([Key(BackTab)], "previous pane", Action::PrevPane),
+    bind!([c(' ')], "play / pause", Action::PlayPause),
+    bind!([c('+'), c('=')], "faster (up to 4×)", Action::Faster),
+    bind!([c('-')], "slower (down to 0.5×)", Action::Slower),
+    HELP,
+    bind!([c('q'), Key(Esc)], "back", Action::Back),
+    QUIT,
+];
+
+const JOURNEY_PICKER: &[Binding] = &[
+    bind!([Key(Up), c('k')], "previous journey", Action::Up),
+    bind!([Key(Down), c('j')], "next journey", Action::Down),
+    bind!([Digit], "watch journey 1–9", Action::Pick(0)),
+    bind!([Key(Enter)], "watch the journey", Action::Open),
+    HELP,
+    bind!([c('q'), Key(Esc)], "back to the lesson", Action::Back),
+    QUIT,
+];
+
 const HELP_MODE: &[Binding] = &[
     bind!(
         [c('?'), Key(F(1)), c('q'), Key(Esc)],
@@ -267,6 +313,8 @@ pub fn bindings(mode: KeyMode) -> &'static [Binding] {
         KeyMode::QuizSummary => QUIZ_SUMMARY,
         KeyMode::Search => SEARCH,
         KeyMode::Glossary => GLOSSARY,
+        KeyMode::Journey => JOURNEY,
+        KeyMode::JourneyPicker => JOURNEY_PICKER,
         KeyMode::Help => HELP_MODE,
     }
 }
@@ -284,6 +332,8 @@ pub fn status_hint(mode: KeyMode) -> &'static str {
         KeyMode::QuizSummary => "r retry  ↑↓ scroll  Esc back to the lesson  ? help",
         KeyMode::Search => "type to search  ↑↓ choose  Enter open  Esc close  F1 help",
         KeyMode::Glossary => "↑↓ move  Enter open lesson  / search  Esc back  ? help",
+        KeyMode::Journey => "←→ hop  ↑↓ field  Tab pane  Space play  +- speed  ? help  Esc back",
+        KeyMode::JourneyPicker => "↑↓ choose  Enter watch  1-9 pick  Esc back  ? help",
         KeyMode::Help => "? or Esc closes help",
     }
 }
@@ -351,10 +401,42 @@ mod tests {
             KeyMode::QuizSummary,
             KeyMode::Search,
             KeyMode::Glossary,
+            KeyMode::Journey,
+            KeyMode::JourneyPicker,
             KeyMode::Help,
         ] {
             assert_eq!(action_for(ctrl_c, mode), Some(Action::Quit), "{mode:?}");
         }
+    }
+
+    #[test]
+    fn journey_keys_step_hops_play_and_change_speed() {
+        let j = KeyMode::Journey;
+        for (code, want) in [
+            (KeyCode::Right, Action::NextHop),
+            (KeyCode::Char('l'), Action::NextHop),
+            (KeyCode::Left, Action::PrevHop),
+            (KeyCode::Char('h'), Action::PrevHop),
+            (KeyCode::Home, Action::Top),
+            (KeyCode::End, Action::Bottom),
+            (KeyCode::Tab, Action::NextPane),
+            (KeyCode::Char(' '), Action::PlayPause),
+            (KeyCode::Char('-'), Action::Slower),
+            (KeyCode::Esc, Action::Back),
+        ] {
+            assert_eq!(action_for(press(code), j), Some(want), "{code:?}");
+        }
+        // `+` is typed with Shift on most layouts.
+        let plus = KeyEvent::new(KeyCode::Char('+'), KeyModifiers::SHIFT);
+        assert_eq!(action_for(plus, j), Some(Action::Faster));
+        assert_eq!(
+            action_for(press(KeyCode::Char('p')), KeyMode::Reader),
+            Some(Action::OpenJourney)
+        );
+        assert_eq!(
+            action_for(press(KeyCode::Char('2')), KeyMode::JourneyPicker),
+            Some(Action::Pick(1))
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod packet_cli;
 mod render;
 pub mod runner;
 pub mod screens;
+pub mod shell;
 pub mod store;
 pub mod theme;
 pub mod ui;

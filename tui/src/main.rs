@@ -29,6 +29,8 @@ enum Command {
     /// Hands-on labs: a private network sandbox per lab, checked live.
     #[command(subcommand)]
     Lab(lab_cli::LabCommand),
+    /// The kind cluster for the Kubernetes labs: up [--chapter 4|5], status, down.
+    Cluster(layerlab_kube::cluster::ClusterArgs),
     /// A tiny HTTP server answering "Hello" (used inside lab sandboxes).
     HelloServer {
         /// Address and port to listen on.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Some(Command::Lint { path }) => lint::run(path.as_deref()),
         Some(Command::Packet(cmd)) => packet_cli::run(cmd),
         Some(Command::Lab(cmd)) => lab_cli::run(cmd),
+        Some(Command::Cluster(args)) => layerlab_kube::cluster::run(args),
         Some(Command::HelloServer { listen }) => layerlab_labs::hello::serve(&listen)
             .map(|()| true)
             .map_err(|e| anyhow::anyhow!("hello-server on {listen}: {e}")),

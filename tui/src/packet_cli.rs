@@ -1,11 +1,20 @@
-//! `layerlab packet summary|show|flows FILE`: read captures like tcpdump,
-//! explain them like a tutor.
+//! `layerlab packet summary|show|flows|replay FILE`: read captures like
+//! tcpdump, explain them like a tutor.
 
+use crate::app::App;
+use crate::screens::journey::JourneyPane;
+use crate::theme::Theme;
 use anyhow::{Context, Result, bail};
 use layerlab_core::packet::{self, CaptureReader, CapturedPacket, Dissection, FlowTable, LinkType};
+use layerlab_core::{Course, Journey, Progress};
 use serde::Serialize;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, StdoutLock, Write};
 use std::path::Path;
+use std::sync::OnceLock;
+
+/// Most packets `replay` steps through: a hop per packet is for reading,
+/// and a bigger capture is better cut down with `tcpdump -w` first.
+pub const MAX_REPLAY_PACKETS: usize = 5000;
 
 /// What to do with a capture.
 #[derive(clap::Subcommand)]
@@ -37,19 +46,103 @@ pub enum PacketCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Step through a capture packet by packet in the journey view:
+    /// addresses as a diagram, each packet's field tree and bytes.
+    Replay {
+        /// A pcap or pcapng file.
+        file: std::path::PathBuf,
+    },
 }
 
 /// Runs a packet command; `Ok(false)` when the capture was damaged part-way.
 pub fn run(cmd: PacketCommand) -> Result<bool> {
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let ok = match cmd {
-        PacketCommand::Summary { file, json } => summary(&read(&file)?, json, &mut out)?,
-        PacketCommand::Show { file, number, json } => show(&read(&file)?, number, json, &mut out)?,
-        PacketCommand::Flows { file, json } => flows(&read(&file)?, json, &mut out)?,
-    };
+    match cmd {
+        PacketCommand::Summary { file, json } => {
+            with_stdout(|out| summary(&read(&file)?, json, out))
+        }
+        PacketCommand::Show { file, number, json } => {
+            with_stdout(|out| show(&read(&file)?, number, json, out))
+        }
+        PacketCommand::Flows { file, json } => with_stdout(|out| flows(&read(&file)?, json, out)),
+        PacketCommand::Replay { file } => replay(&file).map(|()| true),
+    }
+}
+
+/// Runs a printing command on a buffered, locked stdout.
+fn with_stdout(
+    f: impl FnOnce(&mut BufWriter<StdoutLock<'static>>) -> Result<bool>,
+) -> Result<bool> {
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let ok = f(&mut out)?;
     out.flush()?;
     Ok(ok)
+}
+
+/// `packet replay`: the capture as a journey, in the tutor's journey view.
+fn replay(path: &Path) -> Result<()> {
+    let bytes = read(path)?;
+    let (journey, note) = capture_journey(path, &bytes)?;
+    let hops = journey.hops.len();
+    // Replay teaches from the capture alone: no course, no progress to save.
+    static NO_COURSE: OnceLock<Course> = OnceLock::new();
+    let mut app = App::new(
+        NO_COURSE.get_or_init(Course::default),
+        Progress::default(),
+        Theme::from_env(),
+        crate::store::now,
+    );
+    app.watch(JourneyPane::new(journey), None);
+    app.status = Some(note.unwrap_or_else(|| {
+        format!("{hops} packets: → next, Space plays, ? shows every key, q quits.")
+    }));
+    crate::runner::run_without_saving(app)
+}
+
+/// The packets of a capture as a journey (one hop per packet), and a note
+/// for the learner when not all of it could be shown.
+pub fn capture_journey(path: &Path, bytes: &[u8]) -> Result<(Journey, Option<String>)> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let reader =
+        CaptureReader::new(bytes).with_context(|| format!("cannot replay {}", path.display()))?;
+    let mut packets = Vec::new();
+    let mut total = 0;
+    let mut note = None;
+    for p in reader {
+        match p {
+            Ok(p) => {
+                total += 1;
+                if packets.len() < MAX_REPLAY_PACKETS {
+                    packets.push(p);
+                }
+            }
+            Err(e) if packets.is_empty() => {
+                return Err(e).with_context(|| format!("cannot replay {}", path.display()));
+            }
+            Err(e) => {
+                note = Some(format!(
+                    "The {e}; showing the {} packets before it.",
+                    packets.len()
+                ));
+                break;
+            }
+        }
+    }
+    if packets.is_empty() {
+        bail!(
+            "cannot replay {}: the capture has no packets",
+            path.display()
+        );
+    }
+    if total > packets.len() {
+        note = Some(format!(
+            "Showing the first {} of {total} packets: cut the capture down to see the rest.",
+            packets.len()
+        ));
+    }
+    Ok((Journey::from_capture("capture", &name, &packets), note))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {

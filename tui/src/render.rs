@@ -53,6 +53,18 @@ impl RenderedLesson {
     }
 }
 
+/// Renders a bare document (a lab step's instructions) at a width.
+pub fn render_document(
+    doc: &layerlab_core::Document,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let width = width.clamp(20, MAX_MEASURE) as usize;
+    let mut r = Renderer::new(width, theme);
+    r.document(doc);
+    r.lines
+}
+
 /// Renders the lesson header (title, objectives) and body.
 pub fn render_lesson(lesson: &Lesson, width: u16, theme: &Theme) -> RenderedLesson {
     let width = width.clamp(20, MAX_MEASURE) as usize;

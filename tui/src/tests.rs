@@ -5,8 +5,9 @@
 //! and text (SYN-SENT).
 
 use crate::app::{Action, App, Effect, Screen};
-use crate::fixtures::{clock, tiny_course};
+use crate::fixtures::{capture, capture_journey, clock, journeys, tiny_course};
 use crate::keys::KeyMode;
+use crate::screens::journey::{JourneyFocus, JourneyPane, RowKind, Speed};
 use crate::screens::quiz::QuizPhase;
 use crate::screens::search::HitKind;
 use crate::theme::Theme;
@@ -14,6 +15,9 @@ use crate::ui;
 use layerlab_core::Progress;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+use std::path::Path;
+use std::time::Duration;
 
 fn app() -> App<'static> {
     App::new(
@@ -22,6 +26,7 @@ fn app() -> App<'static> {
         Theme::monochrome(),
         clock,
     )
+    .with_journeys(journeys())
 }
 
 fn draw(app: &mut App<'_>, w: u16, h: u16) -> (Terminal<TestBackend>, Vec<Effect>) {
@@ -633,4 +638,525 @@ fn help_overlay_snapshots() {
     let mut app = reading_long();
     app.update(Action::ToggleHelp);
     snapshot_both(&mut app, "help");
+}
+
+// ---- packet journeys ---------------------------------------------------------
+
+/// The short lesson open, which links both fixture journeys.
+fn reading_short() -> App<'static> {
+    let mut app = app();
+    press(&mut app, &[Action::Down, Action::Open]);
+    assert_eq!(app.open_lesson().unwrap().id, "short");
+    app
+}
+
+/// Watching `mini-dnat` from the short lesson.
+fn watching_dnat() -> App<'static> {
+    let mut app = reading_short();
+    press(&mut app, &[Action::OpenJourney, Action::Pick(0)]);
+    assert_eq!(app.screen, Screen::Journey);
+    app
+}
+
+fn pane<'a>(app: &'a App<'_>) -> &'a JourneyPane {
+    app.journey.as_ref().expect("a journey is open")
+}
+
+/// Selects the field tree row with this path.
+fn select(app: &mut App<'_>, path: &str) {
+    let p = app.journey.as_mut().unwrap();
+    p.selected = p
+        .rows
+        .iter()
+        .position(|r| r.path == path)
+        .unwrap_or_else(|| panic!("no row {path}"));
+}
+
+fn row<'a>(app: &'a App<'_>, path: &str) -> &'a crate::screens::journey::FieldRow {
+    pane(app)
+        .rows
+        .iter()
+        .find(|r| r.path == path)
+        .unwrap_or_else(|| panic!("no row {path}"))
+}
+
+#[test]
+fn p_in_a_lesson_without_journeys_says_so() {
+    let mut app = reading_long();
+    app.update(Action::OpenJourney);
+    assert_eq!(app.screen, Screen::Lesson);
+    assert!(app.journey_picker.is_none());
+    assert!(app.status.as_deref().unwrap().contains("no packet journey"));
+}
+
+#[test]
+fn several_journeys_open_a_picker_and_back_returns_to_the_lesson() {
+    let mut app = reading_short();
+    app.update(Action::OpenJourney);
+    assert_eq!(app.mode(), KeyMode::JourneyPicker);
+    assert_eq!(app.journey_picker.as_ref().unwrap().choices, vec![0, 1]);
+    press(&mut app, &[Action::Down, Action::Down]);
+    assert_eq!(
+        app.journey_picker.as_ref().unwrap().selected,
+        1,
+        "stops at the last"
+    );
+    app.update(Action::Open);
+    assert_eq!(app.screen, Screen::Journey);
+    assert_eq!(app.mode(), KeyMode::Journey);
+    assert_eq!(pane(&app).journey.id, "dns-capture");
+    assert!(app.journey_picker.is_none());
+    app.update(Action::Back);
+    assert_eq!(app.screen, Screen::Lesson);
+    assert!(app.journey.is_none());
+    assert!(!app.quit);
+
+    // Esc in the picker closes it and leaves the lesson as it was.
+    press(&mut app, &[Action::OpenJourney, Action::Back]);
+    assert!(app.journey_picker.is_none());
+    assert_eq!(app.screen, Screen::Lesson);
+}
+
+#[test]
+fn a_lesson_naming_a_journey_this_build_lacks_says_so() {
+    let mut app = App::new(
+        tiny_course(),
+        Progress::default(),
+        Theme::monochrome(),
+        clock,
+    );
+    press(&mut app, &[Action::Down, Action::Open, Action::OpenJourney]);
+    assert_eq!(app.screen, Screen::Lesson);
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .contains("`mini-dnat` is not in this build"),
+        "{:?}",
+        app.status
+    );
+}
+
+#[test]
+fn next_and_previous_hop_stop_at_the_ends() {
+    let mut app = watching_dnat();
+    assert_eq!(pane(&app).hop, 0);
+    app.update(Action::PrevHop);
+    assert_eq!(pane(&app).hop, 0, "no hop before the first");
+    press(&mut app, &[Action::NextHop, Action::NextHop]);
+    assert_eq!(pane(&app).hop, 2);
+    press(
+        &mut app,
+        &[Action::NextHop, Action::NextHop, Action::NextHop],
+    );
+    assert_eq!(pane(&app).hop, 3, "no hop after the last");
+    app.update(Action::Top);
+    assert_eq!(pane(&app).hop, 0);
+    app.update(Action::Bottom);
+    assert_eq!(pane(&app).hop, 3);
+    app.update(Action::PrevHop);
+    assert_eq!(pane(&app).hop, 2);
+    // The frame shown is the hop's own.
+    let ttl = pane(&app)
+        .dissection
+        .layer("ipv4")
+        .unwrap()
+        .field("ttl")
+        .unwrap();
+    assert_eq!(ttl.value, "63");
+}
+
+#[test]
+fn play_advances_on_tick_and_stops_at_the_last_hop() {
+    let mut app = watching_dnat();
+    assert_eq!(app.tick_interval(), None, "paused: no ticks wanted");
+    app.update(Action::Tick);
+    assert_eq!(pane(&app).hop, 0, "a tick while paused does nothing");
+
+    app.update(Action::PlayPause);
+    assert_eq!(app.tick_interval(), Some(Duration::from_secs(2)));
+    app.update(Action::Tick);
+    assert_eq!(pane(&app).hop, 1);
+    app.update(Action::Tick);
+    assert_eq!(pane(&app).hop, 2);
+    assert!(pane(&app).playing);
+    app.update(Action::Tick);
+    assert_eq!(pane(&app).hop, 3);
+    assert!(!pane(&app).playing, "stops at the last hop");
+    assert_eq!(app.tick_interval(), None);
+    assert!(app.status.as_deref().unwrap().contains("arrived"));
+
+    // Space at the end watches it again from the start.
+    app.update(Action::PlayPause);
+    assert_eq!((pane(&app).hop, pane(&app).playing), (0, true));
+    // Stepping by hand takes over from the player.
+    app.update(Action::NextHop);
+    assert_eq!((pane(&app).hop, pane(&app).playing), (1, false));
+}
+
+#[test]
+fn ticks_advance_under_help_but_keys_do_not_leak_through_it() {
+    let mut app = watching_dnat();
+    press(&mut app, &[Action::PlayPause, Action::ToggleHelp]);
+    app.update(Action::NextHop);
+    assert_eq!(pane(&app).hop, 0, "help takes the keys");
+    app.update(Action::Tick);
+    assert_eq!(pane(&app).hop, 1, "the player keeps time");
+}
+
+#[test]
+fn speed_steps_between_half_and_four_times() {
+    let mut app = watching_dnat();
+    assert_eq!(pane(&app).speed, Speed::One);
+    press(&mut app, &[Action::PlayPause, Action::Faster]);
+    assert_eq!(app.tick_interval(), Some(Duration::from_secs(1)));
+    press(&mut app, &[Action::Faster, Action::Faster, Action::Faster]);
+    assert_eq!(pane(&app).speed, Speed::Four, "4× is the fastest");
+    assert_eq!(app.tick_interval(), Some(Duration::from_millis(500)));
+    for _ in 0..5 {
+        app.update(Action::Slower);
+    }
+    assert_eq!(pane(&app).speed, Speed::Half, "0.5× is the slowest");
+    assert_eq!(app.tick_interval(), Some(Duration::from_secs(4)));
+    assert_eq!(
+        [Speed::Half, Speed::One, Speed::Two, Speed::Four].map(Speed::label),
+        ["0.5×", "1×", "2×", "4×"]
+    );
+}
+
+#[test]
+fn changed_fields_are_marked_with_their_previous_value() {
+    let mut app = watching_dnat();
+    assert!(
+        pane(&app).rows.iter().all(|r| !r.changed),
+        "nothing changed at the first hop"
+    );
+    app.update(Action::NextHop);
+    let dst = row(&app, "ipv4.dst");
+    assert!(dst.changed);
+    assert_eq!(dst.was.as_deref(), Some("203.0.113.1"));
+    assert_eq!(row(&app, "tcp.dst_port").was.as_deref(), Some("8080"));
+    assert!(!row(&app, "ipv4.ttl").changed);
+    assert!(!row(&app, "ipv4.src").changed);
+    app.update(Action::NextHop);
+    assert_eq!(row(&app, "ipv4.ttl").was.as_deref(), Some("64"));
+    assert!(row(&app, "eth.src").changed);
+    assert!(
+        !row(&app, "ipv4.dst").changed,
+        "marks are against the previous hop only"
+    );
+}
+
+#[test]
+fn selecting_a_field_selects_its_bytes_and_survives_a_hop_change() {
+    let mut app = watching_dnat();
+    let first = pane(&app).selected_row().unwrap().clone();
+    assert!(
+        matches!(first.kind, RowKind::Field(..)),
+        "starts on a field"
+    );
+    select(&mut app, "ipv4.ttl");
+    let p = pane(&app);
+    let ttl = p.dissection.layer("ipv4").unwrap().field("ttl").unwrap();
+    assert_eq!(p.selected_row().unwrap().range, ttl.range);
+    assert_eq!(p.journey.hops[0].frame[ttl.range.start], 64);
+
+    app.update(Action::NextHop);
+    assert_eq!(
+        pane(&app).selected_row().unwrap().path,
+        "ipv4.ttl",
+        "kept across hops"
+    );
+    app.update(Action::Down);
+    let next = pane(&app).selected_row().unwrap().path.clone();
+    assert_eq!(next, "ipv4.protocol");
+    app.update(Action::Up);
+    assert_eq!(pane(&app).selected_row().unwrap().path, "ipv4.ttl");
+    app.update(Action::Top);
+    for _ in 0..200 {
+        app.update(Action::Down);
+    }
+    assert_eq!(
+        pane(&app).selected,
+        pane(&app).rows.len() - 1,
+        "stops at the last row"
+    );
+}
+
+#[test]
+fn the_hex_view_highlights_exactly_the_selected_fields_bytes() {
+    let mut app = watching_dnat();
+    for path in ["ipv4.ttl", "ipv4.dst", "tcp", "eth.src"] {
+        select(&mut app, path);
+        let (t, _) = draw(&mut app, 120, 40);
+        let buf = t.backend().buffer();
+        let range = pane(&app).selected_row().unwrap().range;
+        let frame = &pane(&app).journey.hops[0].frame;
+        let want: String = frame[range.start..range.end]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        // The hex pane is the bottom right; offsets start its lines.
+        let mut got = String::new();
+        for y in 0..40 {
+            let line: String = (44..120)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect();
+            if !line.trim_start_matches('│').starts_with("00") {
+                continue;
+            }
+            // Hex digits only, ASCII column excluded (it starts after a gap of two).
+            for x in 51..(51 + 16 * 3 + 1) {
+                let cell = &buf[(x, y)];
+                if cell.style().add_modifier.contains(Modifier::REVERSED) && cell.symbol() != " " {
+                    got.push_str(cell.symbol());
+                }
+            }
+        }
+        assert_eq!(got, want, "{path}:\n{}", screen_text(&t));
+    }
+}
+
+#[test]
+fn tab_gives_arrows_to_the_hops_the_fields_or_the_bytes() {
+    let mut app = watching_dnat();
+    assert_eq!(pane(&app).focus, JourneyFocus::Fields);
+    app.update(Action::NextPane);
+    assert_eq!(pane(&app).focus, JourneyFocus::Hex);
+    app.update(Action::Down);
+    assert_eq!(pane(&app).hex_scroll, Some(1));
+    assert_eq!(pane(&app).hop, 0);
+    app.update(Action::NextPane);
+    assert_eq!(pane(&app).focus, JourneyFocus::Hops);
+    app.update(Action::Down);
+    assert_eq!(pane(&app).hop, 1, "↓ in the hop list is the next hop");
+    assert_eq!(
+        pane(&app).hex_scroll,
+        None,
+        "a new hop follows the selection again"
+    );
+    app.update(Action::PrevPane);
+    assert_eq!(pane(&app).focus, JourneyFocus::Hex);
+}
+
+#[test]
+fn the_player_state_and_speed_are_on_screen() {
+    let mut app = watching_dnat();
+    let (t, _) = draw(&mut app, 80, 24);
+    assert!(
+        screen_text(&t).contains("paused · 1×"),
+        "{}",
+        screen_text(&t)
+    );
+    press(&mut app, &[Action::PlayPause, Action::Faster]);
+    let (t, _) = draw(&mut app, 80, 24);
+    assert!(
+        screen_text(&t).contains("▶ playing 2×"),
+        "{}",
+        screen_text(&t)
+    );
+}
+
+#[test]
+fn the_packets_place_is_highlighted_in_the_topology() {
+    let mut app = watching_dnat();
+    app.update(Action::NextHop);
+    for (w, h) in [(120, 40), (80, 24), (60, 20)] {
+        let (t, _) = draw(&mut app, w, h);
+        let text = screen_text(&t);
+        let buf = t.backend().buffer();
+        // The label of the current node is drawn reversed; no other label is.
+        let reversed_rows: Vec<String> = (0..8)
+            .map(|y| {
+                (0..w)
+                    .filter(|&x| {
+                        buf[(x, y)]
+                            .style()
+                            .add_modifier
+                            .contains(Modifier::REVERSED)
+                    })
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .filter(|s| !s.trim().is_empty())
+            .collect();
+        assert_eq!(reversed_rows.len(), 1, "{w}x{h}: {reversed_rows:?}\n{text}");
+        assert!(
+            reversed_rows[0].contains("PREROUTING (nat)"),
+            "{w}x{h}: {reversed_rows:?}\n{text}"
+        );
+    }
+}
+
+#[test]
+fn no_color_draws_the_journey_with_modifiers_only() {
+    let mut app = watching_dnat();
+    app.update(Action::NextHop);
+    let (t, _) = draw(&mut app, 120, 40);
+    let buf = t.backend().buffer();
+    let coloured = buf
+        .content()
+        .iter()
+        .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+        .count();
+    assert_eq!(coloured, 0, "monochrome uses no colour");
+    let marked = buf
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(Modifier::UNDERLINED))
+        .count();
+    assert!(marked > 0, "changed bytes are still marked, by underline");
+
+    app.theme = Theme::colour();
+    let (t, _) = draw(&mut app, 120, 40);
+    assert!(
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg != Color::Reset),
+        "the colour theme does colour"
+    );
+}
+
+#[test]
+fn a_capture_replays_as_a_journey_with_a_hop_per_packet() {
+    let (journey, note) =
+        crate::packet_cli::capture_journey(Path::new("x/http.pcap"), capture("http.pcap")).unwrap();
+    assert_eq!(note, None);
+    assert_eq!(journey.title, "http.pcap");
+    let packets = layerlab_core::packet::CaptureReader::new(capture("http.pcap"))
+        .unwrap()
+        .count();
+    assert_eq!(journey.hops.len(), packets);
+    assert!(journey.nodes.len() >= 2);
+    let mut app = App::new(
+        tiny_course(),
+        Progress::default(),
+        Theme::monochrome(),
+        clock,
+    );
+    app.watch(JourneyPane::new(journey), None);
+    app.update(Action::Bottom);
+    assert_eq!(pane(&app).hop, packets - 1);
+    app.update(Action::Back);
+    assert!(app.quit, "leaving a replay quits");
+}
+
+#[test]
+fn damaged_or_foreign_files_give_clear_errors_not_panics() {
+    let path = Path::new("bad.pcap");
+    let err = crate::packet_cli::capture_journey(path, b"hello, not a capture at all").unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("cannot replay bad.pcap") && msg.contains("not a pcap"),
+        "{msg}"
+    );
+
+    let whole = capture("http.pcap");
+    let header_only = &whole[..24];
+    let msg = format!(
+        "{:#}",
+        crate::packet_cli::capture_journey(path, header_only).unwrap_err()
+    );
+    assert!(msg.contains("no packets"), "{msg}");
+
+    // Cut in the middle of a packet: what was read is shown, with a note.
+    let cut = &whole[..whole.len() - 10];
+    let (journey, note) = crate::packet_cli::capture_journey(path, cut).unwrap();
+    let all = capture_journey("all", "http.pcap");
+    assert_eq!(journey.hops.len(), all.hops.len() - 1);
+    let note = note.unwrap();
+    assert!(
+        note.contains("damaged") && note.contains("showing the"),
+        "{note}"
+    );
+}
+
+#[test]
+fn journey_view_snapshots() {
+    let mut app = watching_dnat();
+    press(&mut app, &[Action::NextHop]);
+    select(&mut app, "ipv4.dst");
+    snapshot_both(&mut app, "journey_dnat");
+}
+
+#[test]
+fn journey_view_of_a_capture_snapshots() {
+    let mut app = App::new(
+        tiny_course(),
+        Progress::default(),
+        Theme::monochrome(),
+        clock,
+    );
+    app.watch(
+        JourneyPane::new(capture_journey("vxlan", "vxlan.pcap")),
+        None,
+    );
+    press(&mut app, &[Action::NextHop, Action::Down, Action::Down]);
+    snapshot_both(&mut app, "journey_vxlan_capture");
+}
+
+#[test]
+fn journey_picker_snapshots() {
+    let mut app = reading_short();
+    app.update(Action::OpenJourney);
+    snapshot_both(&mut app, "journey_picker");
+}
+
+#[test]
+fn journey_help_lists_every_journey_key() {
+    let mut app = watching_dnat();
+    app.update(Action::ToggleHelp);
+    let (t, _) = draw(&mut app, 120, 40);
+    let text = screen_text(&t);
+    for binding in crate::keys::bindings(KeyMode::Journey) {
+        assert!(
+            text.contains(binding.what),
+            "{} missing:\n{text}",
+            binding.what
+        );
+        assert!(
+            text.contains(&binding.keys()),
+            "{} missing:\n{text}",
+            binding.keys()
+        );
+    }
+    insta::assert_snapshot!("journey_help_120x40", text);
+}
+
+#[test]
+fn every_embedded_journey_draws_its_current_place_at_every_hop() {
+    let embedded = layerlab_lessons::journeys();
+    for journey in embedded {
+        let mut app = App::new(
+            tiny_course(),
+            Progress::default(),
+            Theme::monochrome(),
+            clock,
+        );
+        app.watch(JourneyPane::new(journey.clone()), None);
+        for hop in 0..journey.hops.len() {
+            let node = journey
+                .nodes
+                .iter()
+                .find(|n| n.id == journey.hops[hop].at)
+                .unwrap();
+            for (w, h) in [(80, 24), (120, 40)] {
+                let (t, _) = draw(&mut app, w, h);
+                let text = screen_text(&t);
+                let shown: String = node.label.chars().take(8).collect();
+                assert!(
+                    text.contains(&shown),
+                    "{} hop {} at {w}x{h}: `{shown}` not drawn:\n{text}",
+                    journey.id,
+                    hop + 1
+                );
+                if std::env::var_os("LAYERLAB_SHOW_JOURNEYS").is_some() {
+                    println!("{text}");
+                }
+            }
+            app.update(Action::NextHop);
+        }
+    }
 }

@@ -4,6 +4,7 @@ use crate::app::{App, Effect, Row, Screen};
 use crate::keys::{self, KeyMode};
 use crate::render::{MAX_MEASURE, count};
 use crate::screens::glossary::draw_glossary;
+use crate::screens::journey_view::{draw_journey, draw_picker};
 use crate::screens::quiz_view::draw_quiz;
 use crate::screens::search_view::draw_search;
 use ratatui::Frame;
@@ -30,9 +31,16 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App<'_>) -> Vec<Effect> {
             draw_glossary(frame, main, app);
             vec![]
         }
+        Screen::Journey => {
+            draw_journey(frame, main, app);
+            vec![]
+        }
     };
     if app.search.is_some() {
         draw_search(frame, main, app);
+    }
+    if app.journey_picker.is_some() {
+        draw_picker(frame, main, app);
     }
     draw_status(frame, status, app);
     if app.help {
@@ -189,6 +197,9 @@ fn draw_lesson(frame: &mut Frame<'_>, area: Rect, app: &mut App<'_>) -> Vec<Effe
     if let Some(q) = app.progress.quiz(&lesson.id) {
         block = block.title_bottom(format!(" quiz best {}/{} ", q.best, q.total));
     }
+    if !lesson.journeys.is_empty() {
+        block = block.title_bottom(" p: watch the packet journey ");
+    }
     frame.render_widget(block, area);
     let mut visible: Vec<Line<'_>> = rendered
         .lines
@@ -273,6 +284,8 @@ fn mode_name(mode: KeyMode) -> &'static str {
         KeyMode::QuizSummary => "quiz score",
         KeyMode::Search => "search",
         KeyMode::Glossary => "glossary",
+        KeyMode::Journey => "packet journey",
+        KeyMode::JourneyPicker => "journeys",
         KeyMode::Help => "help",
     }
 }

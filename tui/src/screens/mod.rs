@@ -3,6 +3,10 @@
 //! it reports (open a lesson, quiz finished) into app-level changes.
 
 pub mod glossary;
+pub mod journey;
+pub mod journey_view;
+pub mod lab;
+pub mod lab_view;
 pub mod quiz;
 pub mod quiz_view;
 pub mod reader;
