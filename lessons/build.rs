@@ -57,12 +57,30 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     std::fs::write(out.join("content.rs"), code).expect("write content.rs");
 
+    // Lab ids, read from the lab files' `id:` lines (the labs crate depends
+    // on this one, so it cannot be asked), so lesson → lab links resolve.
+    let labs_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs/content");
+    println!("cargo:rerun-if-changed={}", labs_dir.display());
+    let mut lab_ids: Vec<String> = std::fs::read_dir(&labs_dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("id:").map(|id| id.trim().trim_matches('"').to_string()))
+        })
+        .collect();
+    lab_ids.sort();
+    std::fs::write(out.join("lab_ids.rs"), format!("&{lab_ids:?}\n")).expect("write lab_ids.rs");
+    let lab_set: std::collections::BTreeSet<String> = lab_ids.into_iter().collect();
+
     let files: Vec<SourceFile<'_>> = texts
         .iter()
         .map(|(path, text)| SourceFile { path, text })
         .collect();
-    // Lab ids are not known here; lab links are checked by lint and the tests.
-    let loaded = load_content(&files, &Default::default());
+    let loaded = load_content(&files, &lab_set);
     let bytes =
         postcard::to_stdvec(&(&loaded.course, &loaded.journeys)).expect("serialize the course");
     std::fs::write(out.join("content.postcard"), bytes).expect("write content.postcard");

@@ -105,6 +105,22 @@ fn reader(mut r: impl Read + Send + 'static) -> Reader {
     Reader { buf, done }
 }
 
+/// Waits up to `timeout` for a child to exit, killing it after that.
+pub fn wait_quietly(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(s)) => return Some(s),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                return child.wait().ok();
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(2)),
+            Err(_) => return None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,21 +151,5 @@ mod tests {
         let o = run(c, Duration::from_secs(5));
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         assert_eq!((o.exit, o.stdout.as_str()), (0, "done\n"));
-    }
-}
-
-/// Waits up to `timeout` for a child to exit, killing it after that.
-pub fn wait_quietly(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(s)) => return Some(s),
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                return child.wait().ok();
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(2)),
-            Err(_) => return None,
-        }
     }
 }

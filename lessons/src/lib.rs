@@ -19,9 +19,13 @@ pub fn files() -> Vec<SourceFile<'static>> {
         .collect()
 }
 
-/// Lab ids that lessons may link to (labs live outside the lessons tree).
+/// Ids of the labs in `labs/content/`, which lessons may link to (read
+/// from the lab files at build time; the labs crate checks the files).
+pub static LAB_IDS: &[&str] = include!(concat!(env!("OUT_DIR"), "/lab_ids.rs"));
+
+/// Lab ids that lessons may link to.
 pub fn labs() -> BTreeSet<String> {
-    BTreeSet::new()
+    LAB_IDS.iter().map(|s| s.to_string()).collect()
 }
 
 /// Parses and validates the embedded course and journeys (uncached).

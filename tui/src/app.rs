@@ -10,6 +10,7 @@
 use crate::keys::KeyMode;
 use crate::screens::glossary::{GlossaryOutcome, GlossaryPane};
 use crate::screens::journey::{JourneyOutcome, JourneyPane, JourneyPicker, PickerOutcome};
+use crate::screens::lab::{LabEvent, LabFocus, LabRequest, LabScreen};
 use crate::screens::quiz::{QuizOutcome, QuizPane, QuizPhase};
 use crate::screens::reader::Reader;
 use crate::screens::search::{SearchIndex, SearchOutcome, SearchPopup};
@@ -87,6 +88,30 @@ pub enum Action {
     Slower,
     /// Time for the next animation step; sent by the runner, not by a key.
     Tick,
+    /// Work the open lesson's lab.
+    OpenLab,
+    /// Go to the lab's next step.
+    NextStep,
+    /// Go to the lab's previous step.
+    PrevStep,
+    /// Check the current step now.
+    CheckStep,
+    /// Show one more hint.
+    MoreHint,
+    /// Show or hide the step's solution.
+    ToggleSolution,
+    /// Run the step's solution in the sandbox.
+    ApplySolution,
+    /// Start typing the answer to the step's question.
+    StartAnswer,
+    /// Destroy the sandbox and start afresh.
+    ResetLab,
+    /// Give the keys to the lab shell.
+    FocusShell,
+    /// Take the keys back from the lab shell.
+    FocusSteps,
+    /// A key typed into the lab shell.
+    ShellKey(crossterm::event::KeyEvent),
 }
 
 /// Something the runner must do after an update.
@@ -94,6 +119,12 @@ pub enum Action {
 pub enum Effect {
     /// Write progress to disk.
     SaveProgress,
+    /// Start (or reuse) the lab's sandbox and its shell.
+    StartLab(&'static str),
+    /// Check, solve or reset in the open lab's sandbox.
+    Lab(LabRequest),
+    /// Bytes for the lab shell.
+    ShellInput(Vec<u8>),
 }
 
 /// Which screen is shown.
@@ -109,6 +140,8 @@ pub enum Screen {
     Glossary,
     /// Watching a packet journey.
     Journey,
+    /// Working a lab.
+    Lab,
 }
 
 /// A row of the course tree.
@@ -165,6 +198,12 @@ pub struct App<'c> {
     pub journey_return: Option<Screen>,
     /// What search looks through.
     pub search_index: SearchIndex,
+    /// The lab being worked, if any.
+    pub lab: Option<LabScreen>,
+    /// The screen leaving the lab returns to.
+    pub lab_return: Screen,
+    /// The lab's shell, once the runner has started it.
+    pub shell: Option<crate::shell::Shell>,
     /// Whether the key help overlay is shown.
     pub help: bool,
     /// A one-line message for the status bar.
@@ -206,6 +245,9 @@ impl<'c> App<'c> {
             journey_picker: None,
             journey_return: None,
             search_index: SearchIndex::new(course),
+            lab: None,
+            lab_return: Screen::Course,
+            shell: None,
             help: false,
             status: None,
             quit: false,
@@ -286,6 +328,11 @@ impl<'c> App<'c> {
         }
         match self.screen {
             Screen::Journey => KeyMode::Journey,
+            Screen::Lab => match self.lab.as_ref().map(|l| l.focus) {
+                Some(LabFocus::Shell) => KeyMode::LabShell,
+                Some(LabFocus::Answer) => KeyMode::LabAnswer,
+                _ => KeyMode::Lab,
+            },
             Screen::Course => KeyMode::Course,
             Screen::Lesson => KeyMode::Reader,
             Screen::Glossary => KeyMode::Glossary,
@@ -358,7 +405,125 @@ impl<'c> App<'c> {
             (Screen::Quiz, _) => self.update_quiz(action),
             (Screen::Glossary, _) => self.update_glossary(action),
             (Screen::Journey, _) => self.update_journey(action),
+            (Screen::Lab, _) => self.update_lab(action),
         }
+    }
+
+    /// Opens a lab by id (from a lesson's link).
+    pub fn open_lab(&mut self, id: &str) -> Vec<Effect> {
+        let Ok(lab) = layerlab_labs::find(id) else {
+            self.status = Some(format!("The lab `{id}` is not part of this build."));
+            return vec![];
+        };
+        if lab.needs == layerlab_core::lab::Needs::Kind {
+            self.status = Some(format!(
+                "`{id}` runs on a kind cluster: run `layerlab cluster up`, then `layerlab lab check {id}`."
+            ));
+            return vec![];
+        }
+        if self.lab.as_ref().is_some_and(|l| l.lab.id == id) {
+            self.lab_return = self.screen;
+            self.screen = Screen::Lab;
+            return vec![];
+        }
+        let passed: Vec<usize> = self
+            .progress
+            .labs
+            .get(id)
+            .map(|p| p.steps.keys().filter_map(|k| k.parse().ok()).collect())
+            .unwrap_or_default();
+        self.shell = None;
+        self.lab = Some(LabScreen::new(lab, &passed));
+        self.lab_return = self.screen;
+        self.screen = Screen::Lab;
+        vec![Effect::StartLab(&lab.id)]
+    }
+
+    fn update_lab(&mut self, action: Action) -> Vec<Effect> {
+        let Some(lab) = self.lab.as_mut() else {
+            self.screen = self.lab_return;
+            return vec![];
+        };
+        match (lab.focus, action) {
+            (LabFocus::Shell, Action::FocusSteps) => lab.focus = LabFocus::Steps,
+            (LabFocus::Shell, Action::ShellKey(key)) => {
+                return vec![Effect::ShellInput(crate::shell::key_bytes(key))];
+            }
+            (LabFocus::Answer, Action::Type(c)) => lab.answers[lab.step].push(c),
+            (LabFocus::Answer, Action::DeleteChar) => {
+                lab.answers[lab.step].pop();
+            }
+            (LabFocus::Answer, Action::Submit) => {
+                lab.focus = LabFocus::Steps;
+                return vec![Effect::Lab(lab.check(false))];
+            }
+            (LabFocus::Answer, Action::Back) => lab.focus = LabFocus::Steps,
+            (_, Action::NextStep) => lab.next_step(),
+            (_, Action::PrevStep) => lab.prev_step(),
+            (_, Action::Up) => lab.scroll = lab.scroll.saturating_sub(1),
+            (_, Action::Down) => lab.scroll = lab.scroll.saturating_add(1),
+            (_, Action::PageUp) => lab.scroll = lab.scroll.saturating_sub(10),
+            (_, Action::PageDown) => lab.scroll = lab.scroll.saturating_add(10),
+            (_, Action::CheckStep) if lab.ready == Some(Ok(())) && !lab.checking => {
+                return vec![Effect::Lab(lab.check(false))];
+            }
+            (_, Action::CheckStep) => {
+                self.status = Some("Wait for the sandbox (or the running check).".into());
+            }
+            (_, Action::MoreHint) => lab.more_hint(),
+            (_, Action::ToggleSolution) => lab.show_solution = !lab.show_solution,
+            (_, Action::ApplySolution) if lab.ready == Some(Ok(())) && !lab.checking => {
+                lab.checking = true;
+                lab.show_solution = true;
+                return vec![Effect::Lab(LabRequest::Solve { step: lab.step })];
+            }
+            (_, Action::StartAnswer) if lab.asks().is_some() => lab.focus = LabFocus::Answer,
+            (_, Action::StartAnswer) => {
+                self.status = Some("This step asks no question.".into());
+            }
+            (_, Action::ResetLab) => {
+                lab.ready = None;
+                lab.results.iter_mut().for_each(|r| *r = None);
+                self.shell = None;
+                return vec![Effect::Lab(LabRequest::Reset)];
+            }
+            (_, Action::FocusShell) => lab.focus = LabFocus::Shell,
+            (_, Action::Back) => self.screen = self.lab_return,
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Takes in what the runner reports about the lab.
+    pub fn lab_event(&mut self, event: LabEvent) -> Vec<Effect> {
+        let Some(lab) = self.lab.as_mut() else {
+            return vec![];
+        };
+        match event {
+            LabEvent::Ready => {
+                lab.ready = Some(Ok(()));
+                lab.note = None;
+                return vec![Effect::Lab(lab.check(true))];
+            }
+            LabEvent::Failed(why) => lab.ready = Some(Err(why)),
+            LabEvent::SolveFailed(why) => {
+                lab.checking = false;
+                lab.note = Some(format!("The solution did not apply: {why}"));
+            }
+            LabEvent::Checked(result) => {
+                let step = result.step;
+                if lab.checked(result) {
+                    let id = lab.lab.id.clone();
+                    self.progress
+                        .record_step(&id, &step.to_string(), true, (self.now)());
+                    if self.lab.as_ref().is_some_and(|l| l.step + 1 == step) {
+                        self.status = Some(format!("Step {step} passed."));
+                    }
+                    return vec![Effect::SaveProgress];
+                }
+            }
+        }
+        vec![]
     }
 
     fn update_course(&mut self, action: Action) -> Vec<Effect> {
@@ -458,6 +623,15 @@ impl<'c> App<'c> {
             Action::OpenJourney => {
                 self.open_journeys(lesson);
                 return vec![];
+            }
+            Action::OpenLab => {
+                return match lesson.lab.clone() {
+                    Some(id) => self.open_lab(&id),
+                    None => {
+                        self.status = Some("This lesson has no lab; its chapter's labs are linked from other lessons.".into());
+                        vec![]
+                    }
+                };
             }
             Action::TakeQuiz => {
                 if lesson.quiz.is_empty() {

@@ -31,6 +31,12 @@ pub enum KeyMode {
     Journey,
     /// Choosing one of a lesson's journeys.
     JourneyPicker,
+    /// Working a lab: the steps have the keys.
+    Lab,
+    /// Working a lab: the shell has the keys.
+    LabShell,
+    /// Working a lab: typing the answer to the step's question.
+    LabAnswer,
     /// The key help overlay.
     Help,
 }
@@ -157,6 +163,7 @@ const READER: &[Binding] = &[
     ),
     bind!([c('t')], "take the quiz", Action::TakeQuiz),
     bind!([c('p')], "watch the packet journey", Action::OpenJourney),
+    bind!([c('L')], "work the lesson's lab", Action::OpenLab),
     bind!([c('n')], "next lesson", Action::NextLesson),
     bind!([c('/')], "search the course", Action::OpenSearch),
     bind!([c('d')], "glossary (definitions)", Action::OpenGlossary),
@@ -283,6 +290,63 @@ const JOURNEY: &[Binding] = &[
     QUIT,
 ];
 
+const LAB: &[Binding] = &[
+    bind!([Key(Right), c('l')], "next step", Action::NextStep),
+    bind!([Key(Left), c('h')], "previous step", Action::PrevStep),
+    bind!([Key(Up), c('k')], "scroll up", Action::Up),
+    bind!([Key(Down), c('j')], "scroll down", Action::Down),
+    bind!([Key(PageUp)], "page up", Action::PageUp),
+    bind!([Key(PageDown)], "page down", Action::PageDown),
+    bind!(
+        [c('c'), Key(Enter)],
+        "check the step now",
+        Action::CheckStep
+    ),
+    bind!([c('i')], "one more hint", Action::MoreHint),
+    bind!(
+        [c('s')],
+        "show or hide the solution",
+        Action::ToggleSolution
+    ),
+    bind!(
+        [c('x')],
+        "apply the solution (skip the step)",
+        Action::ApplySolution
+    ),
+    bind!(
+        [c('a')],
+        "type the answer to the step's question",
+        Action::StartAnswer
+    ),
+    bind!([c('R')], "reset: a fresh sandbox", Action::ResetLab),
+    bind!([Key(Tab)], "type in the shell", Action::FocusShell),
+    HELP,
+    bind!(
+        [c('q'), Key(Esc)],
+        "back (the sandbox keeps running)",
+        Action::Back
+    ),
+    QUIT,
+];
+
+const LAB_SHELL: &[Binding] = &[
+    bind!([Ctrl('o')], "back to the steps", Action::FocusSteps),
+    bind!(
+        [Typed],
+        "every other key goes to the shell (Ctrl-C too)",
+        Action::Type(' ')
+    ),
+];
+
+const LAB_ANSWER: &[Binding] = &[
+    bind!([Typed], "type your answer", Action::Type(' ')),
+    bind!([Key(Backspace)], "delete a character", Action::DeleteChar),
+    bind!([Key(Enter)], "check the answer", Action::Submit),
+    HELP_F1,
+    bind!([Key(Esc)], "stop typing", Action::Back),
+    QUIT,
+];
+
 const JOURNEY_PICKER: &[Binding] = &[
     bind!([Key(Up), c('k')], "previous journey", Action::Up),
     bind!([Key(Down), c('j')], "next journey", Action::Down),
@@ -315,6 +379,9 @@ pub fn bindings(mode: KeyMode) -> &'static [Binding] {
         KeyMode::Glossary => GLOSSARY,
         KeyMode::Journey => JOURNEY,
         KeyMode::JourneyPicker => JOURNEY_PICKER,
+        KeyMode::Lab => LAB,
+        KeyMode::LabShell => LAB_SHELL,
+        KeyMode::LabAnswer => LAB_ANSWER,
         KeyMode::Help => HELP_MODE,
     }
 }
@@ -334,6 +401,11 @@ pub fn status_hint(mode: KeyMode) -> &'static str {
         KeyMode::Glossary => "↑↓ move  Enter open lesson  / search  Esc back  ? help",
         KeyMode::Journey => "←→ hop  ↑↓ field  Tab pane  Space play  +- speed  ? help  Esc back",
         KeyMode::JourneyPicker => "↑↓ choose  Enter watch  1-9 pick  Esc back  ? help",
+        KeyMode::Lab => {
+            "←→ step  c check  i hint  s solution  a answer  Tab shell  ? help  Esc back"
+        }
+        KeyMode::LabShell => "typing in the lab shell  Ctrl-O back to the steps",
+        KeyMode::LabAnswer => "type your answer  Enter check  Esc stop typing",
         KeyMode::Help => "? or Esc closes help",
     }
 }
@@ -345,6 +417,14 @@ pub fn action_for(key: KeyEvent, mode: KeyMode) -> Option<Action> {
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let alt = key.modifiers.contains(KeyModifiers::ALT);
+    if mode == KeyMode::LabShell {
+        // The shell gets every key, Ctrl-C included, but the one way out.
+        return Some(if ctrl && key.code == KeyCode::Char('o') {
+            Action::FocusSteps
+        } else {
+            Action::ShellKey(key)
+        });
+    }
     bindings(mode).iter().find_map(|b| {
         b.triggers.iter().find_map(|t| match (*t, key.code) {
             (Key(code), pressed) if !ctrl && code == pressed => Some(b.action),

@@ -11,10 +11,15 @@
 //! panic (ratatui's `try_init` installs a hook that restores it first).
 
 use crate::app::{Action, App, Effect};
+use crate::screens::lab::{LabEvent, LabRequest};
+use crate::shell::Shell;
 use crate::store::ProgressStore;
 use crate::{keys, ui};
 use anyhow::{Context, Result, anyhow};
 use crossterm::event::{self, Event, MouseEventKind};
+use layerlab_core::lab::{CheckKind, Lab, Mode};
+use layerlab_labs::runner as lab_runner;
+use layerlab_labs::sandbox::{Owner, Sandbox};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Instant;
 
@@ -31,6 +36,14 @@ pub enum Msg {
     InputFailed(std::io::Error),
     /// Time for the next animation step.
     Tick,
+    /// The lab shell drew something.
+    Redraw,
+    /// A lab's sandbox is up: start its shell.
+    LabReady(String),
+    /// News from lab work running on another thread.
+    Lab(LabEvent),
+    /// Time to re-check the open lab step (live checklist).
+    LabRecheck,
 }
 
 /// Runs the tutor until the learner quits, saving progress as it changes.
@@ -58,8 +71,28 @@ fn run_with(mut app: App<'_>, store: Option<&ProgressStore>) -> Result<()> {
         .map_err(anyhow::Error::from)
         .and_then(|()| {
             let (tx, rx) = mpsc::channel();
-            spawn_input(tx)?;
-            event_loop(&mut terminal, &mut app, store, &rx, exit_after_first_frame)
+            spawn_input(tx.clone())?;
+            let mut ctx = Ctx {
+                store,
+                tx,
+                labs: Vec::new(),
+            };
+            let r = event_loop(
+                &mut terminal,
+                &mut app,
+                &mut ctx,
+                &rx,
+                exit_after_first_frame,
+            );
+            // Sandboxes this tutor started go with it (a crash leaves them
+            // for the next start to sweep: they name their owner's PID).
+            app.shell = None;
+            for id in &ctx.labs {
+                if let Some(sb) = Sandbox::find(id) {
+                    sb.destroy();
+                }
+            }
+            r
         });
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
@@ -87,10 +120,18 @@ fn spawn_input(tx: Sender<Msg>) -> Result<()> {
     Ok(())
 }
 
+/// What effects need: the progress store and a way to report back.
+struct Ctx<'s> {
+    store: Option<&'s ProgressStore>,
+    tx: Sender<Msg>,
+    /// Labs whose sandboxes this tutor started.
+    labs: Vec<String>,
+}
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App<'_>,
-    store: Option<&ProgressStore>,
+    ctx: &mut Ctx<'_>,
     rx: &Receiver<Msg>,
     exit_after_first_frame: bool,
 ) -> Result<()> {
@@ -99,7 +140,7 @@ fn event_loop(
     loop {
         let mut effects = Vec::new();
         terminal.draw(|f| effects = ui::draw(f, app))?;
-        apply(effects, app, store);
+        apply(effects, app, ctx);
         if app.quit || exit_after_first_frame {
             return Ok(());
         }
@@ -125,18 +166,18 @@ fn event_loop(
                 }
             },
         };
-        handle(msg, app, store)?;
+        handle(msg, app, ctx)?;
         // Whatever else already arrived is handled before drawing, so a
         // burst of keys or scroll events costs one frame.
         while !app.quit
             && let Ok(msg) = rx.try_recv()
         {
-            handle(msg, app, store)?;
+            handle(msg, app, ctx)?;
         }
     }
 }
 
-fn handle(msg: Msg, app: &mut App<'_>, store: Option<&ProgressStore>) -> Result<()> {
+fn handle(msg: Msg, app: &mut App<'_>, ctx: &mut Ctx<'_>) -> Result<()> {
     let action = match msg {
         Msg::Input(event) => {
             let action = match event {
@@ -155,24 +196,154 @@ fn handle(msg: Msg, app: &mut App<'_>, store: Option<&ProgressStore>) -> Result<
             action
         }
         Msg::Tick => Some(Action::Tick),
+        Msg::Redraw => None,
+        Msg::LabReady(id) => {
+            if let Some(sb) = Sandbox::find(&id) {
+                let tx = ctx.tx.clone();
+                match Shell::spawn(&sb.shell_command(), 20, 60, move |_| {
+                    let _ = tx.send(Msg::Redraw);
+                }) {
+                    Ok(sh) => app.shell = Some(sh),
+                    Err(e) => app.status = Some(format!("No lab shell: {e:#}")),
+                }
+            }
+            let effects = app.lab_event(LabEvent::Ready);
+            apply(effects, app, ctx);
+            None
+        }
+        Msg::Lab(event) => {
+            if let LabEvent::Checked(r) = &event
+                && !r.passed
+            {
+                schedule_recheck(ctx.tx.clone());
+            }
+            let effects = app.lab_event(event);
+            apply(effects, app, ctx);
+            None
+        }
+        Msg::LabRecheck => {
+            let live = app.screen == crate::app::Screen::Lab
+                && app.lab.as_ref().is_some_and(|l| {
+                    l.ready == Some(Ok(()))
+                        && !l.checking
+                        && !l.results[l.step].as_ref().is_some_and(|r| r.passed)
+                        && l.lab.steps[l.step].checks.iter().all(|c| {
+                            !matches!(c.kind, CheckKind::Capture(_) | CheckKind::Answer(_))
+                        })
+                });
+            if live && let Some(lab) = app.lab.as_mut() {
+                let effects = vec![Effect::Lab(lab.check(true))];
+                apply(effects, app, ctx);
+            }
+            None
+        }
         Msg::InputFailed(e) => return Err(e).context("cannot read the terminal"),
     };
     if let Some(action) = action {
         let effects = app.update(action);
-        apply(effects, app, store);
+        apply(effects, app, ctx);
     }
     Ok(())
 }
 
-fn apply(effects: Vec<Effect>, app: &mut App<'_>, store: Option<&ProgressStore>) {
+fn apply(effects: Vec<Effect>, app: &mut App<'_>, ctx: &mut Ctx<'_>) {
     for effect in effects {
         match effect {
             Effect::SaveProgress => {
-                let Some(store) = store else { continue };
+                let Some(store) = ctx.store else { continue };
                 if let Err(e) = store.save(&app.progress) {
                     app.status = Some(format!("Could not save progress: {e:#}"));
                 }
             }
+            Effect::ShellInput(bytes) => {
+                if let Some(sh) = app.shell.as_mut() {
+                    sh.write(&bytes);
+                }
+            }
+            Effect::StartLab(id) => {
+                if !ctx.labs.iter().any(|l| l == id) {
+                    ctx.labs.push(id.to_string());
+                }
+                start_sandbox(id.to_string(), false, ctx.tx.clone());
+            }
+            Effect::Lab(request) => {
+                let Some(lab) = app.lab.as_ref().map(|l| l.lab) else {
+                    continue;
+                };
+                lab_work(lab, request, ctx.tx.clone());
+            }
         }
     }
+}
+
+/// Starts (or, with `fresh`, recreates) a lab's sandbox off the UI thread.
+fn start_sandbox(id: String, fresh: bool, tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        let owner = Owner::Process(std::process::id());
+        if let Some(missing) = layerlab_labs::tools::check_linux_lab_tools() {
+            let _ = tx.send(Msg::Lab(LabEvent::Failed(missing)));
+            return;
+        }
+        let made = if fresh {
+            Sandbox::create(&id, owner)
+        } else {
+            Sandbox::ensure(&id, owner)
+        };
+        let _ = tx.send(match made {
+            Ok(_) => Msg::LabReady(id),
+            Err(e) => Msg::Lab(LabEvent::Failed(e.to_string())),
+        });
+    });
+}
+
+/// Runs a check, a solution or a reset on a worker thread.
+fn lab_work(lab: &'static Lab, request: LabRequest, tx: Sender<Msg>) {
+    if request == LabRequest::Reset {
+        start_sandbox(lab.id.clone(), true, tx);
+        return;
+    }
+    std::thread::spawn(move || {
+        let Some(sb) = Sandbox::find(&lab.id) else {
+            let _ = tx.send(Msg::Lab(LabEvent::Failed(
+                "the sandbox is gone: press R to reset".into(),
+            )));
+            return;
+        };
+        let (step, answer, quick) = match request {
+            LabRequest::Check {
+                step,
+                answer,
+                quick,
+            } => (step, answer, quick),
+            LabRequest::Solve { step } => {
+                if let Err(e) = lab_runner::solve_step(&sb, &lab.steps[step]) {
+                    let _ = tx.send(Msg::Lab(LabEvent::SolveFailed(e)));
+                    return;
+                }
+                (step, None, false)
+            }
+            LabRequest::Reset => return,
+        };
+        let result = if quick {
+            let mut once = lab.clone();
+            for c in &mut once.steps[step].checks {
+                if c.mode == Mode::Eventually {
+                    c.mode = Mode::Once;
+                }
+            }
+            lab_runner::run_step(&sb, &once, step, answer.as_deref())
+        } else {
+            lab_runner::run_step(&sb, lab, step, answer.as_deref())
+        };
+        let _ = tx.send(Msg::Lab(LabEvent::Checked(result)));
+    });
+}
+
+/// Asks for a quick re-check in a moment, so steps turn green as the
+/// learner works in the shell.
+fn schedule_recheck(tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let _ = tx.send(Msg::LabRecheck);
+    });
 }

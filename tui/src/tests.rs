@@ -1160,3 +1160,135 @@ fn every_embedded_journey_draws_its_current_place_at_every_hop() {
         }
     }
 }
+
+fn lab_app() -> App<'static> {
+    let mut app = app();
+    let effects = app.open_lab("handshake");
+    assert_eq!(effects, vec![Effect::StartLab("handshake")]);
+    app
+}
+
+fn step_result(step: usize, passed: &[bool]) -> layerlab_core::lab::StepResult {
+    layerlab_core::lab::StepResult {
+        step,
+        title: "t".into(),
+        passed: passed.iter().all(|p| *p),
+        checked_at_ms: 0,
+        checks: passed
+            .iter()
+            .map(|&ok| layerlab_core::lab::CheckResult {
+                title: "c".into(),
+                kind: "interface".into(),
+                passed: ok,
+                points: u32::from(ok),
+                max_points: 1,
+                attempts: 1,
+                duration_ms: 3,
+                message: if ok {
+                    "fine".into()
+                } else {
+                    "`veth-c` in namespace `client` is down: bring it up with `ip -n client link set veth-c up`".into()
+                },
+                mismatches: if ok {
+                    vec![]
+                } else {
+                    vec![layerlab_core::lab::Mismatch::new("veth-c.state", "UP", "DOWN")]
+                },
+                evidence: String::new(),
+                hint: None,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_lab_checks_live_records_passed_steps_and_routes_keys_to_the_shell() {
+    use crate::screens::lab::{LabEvent, LabFocus, LabRequest};
+    let mut app = lab_app();
+    assert_eq!(app.screen, Screen::Lab);
+    assert_eq!(app.key_mode(), KeyMode::Lab);
+    // No checks before the sandbox is up.
+    assert!(app.update(Action::CheckStep).is_empty());
+    let effects = app.lab_event(LabEvent::Ready);
+    assert!(matches!(
+        effects[..],
+        [Effect::Lab(LabRequest::Check {
+            step: 0,
+            quick: true,
+            ..
+        })]
+    ));
+    // A failure unlocks the first hint; a pass is recorded once, with a save.
+    assert!(
+        app.lab_event(LabEvent::Checked(step_result(1, &[false, true])))
+            .is_empty()
+    );
+    assert_eq!(app.lab.as_ref().unwrap().hints_shown(), 1);
+    let effects = app.lab_event(LabEvent::Checked(step_result(1, &[true, true])));
+    assert_eq!(effects, vec![Effect::SaveProgress]);
+    assert!(app.progress.labs["handshake"].steps.contains_key("1"));
+    // Tab hands the keys to the shell; letters and Ctrl-C go there; Ctrl-O comes back.
+    app.update(Action::FocusShell);
+    assert_eq!(app.key_mode(), KeyMode::LabShell);
+    let q = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('q'),
+        crossterm::event::KeyModifiers::NONE,
+    );
+    let action = crate::keys::action_for(q, app.key_mode()).unwrap();
+    assert_eq!(app.update(action), vec![Effect::ShellInput(b"q".to_vec())]);
+    let ctrl_c = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('c'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    let action = crate::keys::action_for(ctrl_c, app.key_mode()).unwrap();
+    assert_eq!(app.update(action), vec![Effect::ShellInput(vec![3])]);
+    assert!(!app.quit);
+    let ctrl_o = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('o'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    app.update(crate::keys::action_for(ctrl_o, app.key_mode()).unwrap());
+    assert_eq!(app.lab.as_ref().unwrap().focus, LabFocus::Steps);
+    // The last step asks a question: the answer goes with its check.
+    for _ in 0..10 {
+        app.update(Action::NextStep);
+    }
+    app.update(Action::StartAnswer);
+    assert_eq!(app.key_mode(), KeyMode::LabAnswer);
+    type_text(&mut app, "43210");
+    let effects = app.update(Action::Submit);
+    assert!(
+        matches!(&effects[..], [Effect::Lab(LabRequest::Check { answer: Some(a), quick: false, .. })] if a == "43210"),
+        "{effects:?}"
+    );
+    // Esc leaves the lab; reopening resumes without restarting the sandbox.
+    app.update(Action::Back);
+    assert_ne!(app.screen, Screen::Lab);
+    assert!(app.open_lab("handshake").is_empty());
+    // Kind labs say what they need instead of opening.
+    let mut other = self::app();
+    assert!(other.open_lab("k8s-services").is_empty());
+    assert!(
+        other
+            .status
+            .as_deref()
+            .unwrap()
+            .contains("layerlab cluster up")
+    );
+}
+
+#[test]
+fn lab_screen_snapshots() {
+    use crate::screens::lab::LabEvent;
+    let mut app = lab_app();
+    snapshot_both(&mut app, "lab_starting");
+    app.lab_event(LabEvent::Ready);
+    app.update(Action::NextStep);
+    app.lab_event(LabEvent::Checked(step_result(2, &[false, true, true])));
+    app.update(Action::ToggleSolution);
+    snapshot_both(&mut app, "lab_step_failed");
+    app.lab_event(LabEvent::Failed(
+        "missing tcpdump: install with `sudo apt-get install -y tcpdump`".into(),
+    ));
+    snapshot_both(&mut app, "lab_sandbox_failed");
+}

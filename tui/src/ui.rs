@@ -35,6 +35,18 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App<'_>) -> Vec<Effect> {
             draw_journey(frame, main, app);
             vec![]
         }
+        Screen::Lab => {
+            if let Some(lab) = &app.lab {
+                crate::screens::lab_view::draw_lab(
+                    frame,
+                    main,
+                    lab,
+                    app.shell.as_mut(),
+                    &app.theme,
+                );
+            }
+            vec![]
+        }
     };
     if app.search.is_some() {
         draw_search(frame, main, app);
@@ -286,6 +298,9 @@ fn mode_name(mode: KeyMode) -> &'static str {
         KeyMode::Glossary => "glossary",
         KeyMode::Journey => "packet journey",
         KeyMode::JourneyPicker => "journeys",
+        KeyMode::Lab => "lab",
+        KeyMode::LabShell => "lab shell",
+        KeyMode::LabAnswer => "lab answer",
         KeyMode::Help => "help",
     }
 }

@@ -53,7 +53,7 @@ fn number_or_text(v: &str) -> Value {
 pub fn packet_records(pcap: &[u8]) -> Result<CaptureSet, String> {
     let mut reader = CaptureReader::new(pcap).map_err(|e| e.to_string())?;
     let mut set = CaptureSet::default();
-    while let Some(next) = reader.next() {
+    for next in reader.by_ref() {
         let Ok(p) = next else { break };
         let d = dissect(p.data, p.link);
         let mut obj = Map::new();

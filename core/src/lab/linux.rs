@@ -228,9 +228,9 @@ pub(crate) fn interface(c: &InterfaceCheck, o: &CommandOutput) -> Verdict {
         return match elsewhere.first() {
             Some(other) => fail(
                 format!(
-                    "`{name}` is in {}, not in {place}: wrong namespace; move it with `{}link set {name} netns {}`",
+                    "`{name}` is in {}, not in {place}: wrong namespace; move it with `{} link set {name} netns {}`",
                     where_(other),
-                    format!("{} ", ip_in(other)),
+                    ip_in(other),
                     c.netns.as_deref().unwrap_or("1")
                 ),
                 vec![Mismatch::new(path, place.clone(), where_(other))],
