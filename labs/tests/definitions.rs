@@ -6,7 +6,11 @@ fn every_lab_file_loads_cleanly() {
     let loaded = layerlab_labs::load();
     let shown: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
     assert!(shown.is_empty(), "{}", shown.join("\n"));
-    assert_eq!(loaded.labs.len(), layerlab_labs::FILES.len(), "a lab file was dropped");
+    assert_eq!(
+        loaded.labs.len(),
+        layerlab_labs::FILES.len(),
+        "a lab file was dropped"
+    );
     for lab in &loaded.labs {
         for (i, step) in lab.steps.iter().enumerate() {
             assert!(!step.solution.is_empty(), "{} step {}", lab.id, i + 1);
