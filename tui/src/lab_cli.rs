@@ -46,6 +46,9 @@ pub enum LabCommand {
         /// Print the report as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// kube context for kind labs (default: kind-layerlab, else the current one).
+        #[arg(long)]
+        context: Option<String>,
     },
     /// Apply the solution of a step (or of every step).
     Solve {
@@ -54,6 +57,9 @@ pub enum LabCommand {
         /// Only this step (1-based); without it, every step in order.
         #[arg(long)]
         step: Option<usize>,
+        /// kube context for kind labs.
+        #[arg(long)]
+        context: Option<String>,
     },
     /// Destroy the sandbox and start a fresh one.
     Reset {
@@ -78,6 +84,9 @@ pub enum LabCommand {
         /// Your answer, for steps that ask a question.
         #[arg(long)]
         answer: Option<String>,
+        /// kube context for kind labs.
+        #[arg(long)]
+        context: Option<String>,
     },
 }
 
@@ -198,7 +207,20 @@ pub fn run(cmd: LabCommand) -> Result<bool> {
             println!("sandbox for `{}` is fresh", lab.id);
             Ok(true)
         }
-        LabCommand::Solve { lab, step } => {
+        LabCommand::Solve { lab, step, context } => {
+            let found = layerlab_labs::find(&lab).map_err(anyhow::Error::msg)?;
+            if found.needs == Needs::Kind {
+                let kube = Kube::connect(context)?;
+                for i in steps(found, step)? {
+                    kube.solve(found, i)?;
+                    println!(
+                        "applied the solution of step {}: {}",
+                        i + 1,
+                        found.steps[i].title
+                    );
+                }
+                return Ok(true);
+            }
             let lab = sandbox_lab(&lab)?;
             let sb = ensure(lab)?;
             for i in steps(lab, step)? {
@@ -218,23 +240,40 @@ pub fn run(cmd: LabCommand) -> Result<bool> {
             answer,
             watch,
             json,
+            context,
         } => {
-            let lab = sandbox_lab(&lab)?;
-            let sb = ensure(lab)?;
-            let which = steps(lab, step)?;
-            if watch {
-                return watch_steps(&sb, lab, &which, answer.as_deref());
-            }
-            let results: Vec<StepResult> = which
-                .iter()
-                .map(|&i| {
-                    let r = runner::run_step(&sb, lab, i, answer.as_deref());
-                    if !json {
-                        print_step(lab, &r);
-                    }
-                    r
-                })
-                .collect();
+            let found = layerlab_labs::find(&lab).map_err(anyhow::Error::msg)?;
+            let which = steps(found, step)?;
+            let results: Vec<StepResult> = if found.needs == Needs::Kind {
+                let kube = Kube::connect(context)?;
+                which
+                    .iter()
+                    .map(|&i| {
+                        let r = kube.check(found, i, answer.as_deref());
+                        if !json {
+                            print_step(found, &r);
+                        }
+                        r
+                    })
+                    .collect()
+            } else {
+                let lab = sandbox_lab(&lab)?;
+                let sb = ensure(lab)?;
+                if watch {
+                    return watch_steps(&sb, lab, &which, answer.as_deref());
+                }
+                which
+                    .iter()
+                    .map(|&i| {
+                        let r = runner::run_step(&sb, lab, i, answer.as_deref());
+                        if !json {
+                            print_step(lab, &r);
+                        }
+                        r
+                    })
+                    .collect()
+            };
+            let lab = found;
             let all = results.iter().all(|r| r.passed);
             record(lab, &results);
             if json {
@@ -247,12 +286,21 @@ pub fn run(cmd: LabCommand) -> Result<bool> {
             format,
             learner,
             answer,
+            context,
         } => {
-            let lab = sandbox_lab(&lab)?;
-            let sb = ensure(lab)?;
-            let results: Vec<StepResult> = (0..lab.steps.len())
-                .map(|i| runner::run_step(&sb, lab, i, answer.as_deref()))
-                .collect();
+            let found = layerlab_labs::find(&lab).map_err(anyhow::Error::msg)?;
+            let results: Vec<StepResult> = if found.needs == Needs::Kind {
+                let kube = Kube::connect(context)?;
+                (0..found.steps.len())
+                    .map(|i| kube.check(found, i, answer.as_deref()))
+                    .collect()
+            } else {
+                let sb = ensure(found)?;
+                (0..found.steps.len())
+                    .map(|i| runner::run_step(&sb, found, i, answer.as_deref()))
+                    .collect()
+            };
+            let lab = found;
             record(lab, &results);
             let all = results.iter().all(|r| r.passed);
             let r = report(lab, results, learner);
@@ -375,4 +423,43 @@ fn watch_steps(sb: &Sandbox, lab: &Lab, which: &[usize], answer: Option<&str>) -
     }
     println!("all steps pass");
     Ok(true)
+}
+
+/// A kind lab's cluster connection, driven from this synchronous CLI.
+struct Kube {
+    rt: tokio::runtime::Runtime,
+    labs: layerlab_kube::KubeLabs,
+}
+
+impl Kube {
+    fn connect(context: Option<String>) -> Result<Kube> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let opts = layerlab_kube::ConnectOptions {
+            context: context.or_else(|| Some(layerlab_kube::KIND_CONTEXT.to_string())),
+            kubeconfig: None,
+        };
+        let labs = rt
+            .block_on(layerlab_kube::KubeLabs::connect(&opts))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Kube { rt, labs })
+    }
+
+    fn check(&self, lab: &Lab, step: usize, answer: Option<&str>) -> StepResult {
+        let answers = vec![answer.map(String::from); lab.steps[step].checks.len()];
+        self.rt.block_on(self.labs.run_step(lab, step, &answers))
+    }
+
+    fn solve(&self, lab: &Lab, step: usize) -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("layerlab-{}-{}", lab.id, std::process::id()));
+        layerlab_kube::write_manifests(&dir)?;
+        let s = &lab.steps[step];
+        let r = self.rt.block_on(async {
+            self.labs.run_commands(&s.setup, &dir).await?;
+            self.labs.run_commands(&s.solution, &dir).await
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        r.map_err(|e| anyhow::anyhow!("step {} solution failed: {e}", step + 1))
+    }
 }
