@@ -192,29 +192,7 @@ pub fn diff(before: &Dissection, after: &Dissection) -> Vec<String> {
     let a = before.field_paths();
     let b = after.field_paths();
     let mut out = Vec::new();
-    let layers = |d: &Dissection| -> BTreeSet<String> {
-        let mut seen: Vec<(String, usize)> = Vec::new();
-        d.layers
-            .iter()
-            .map(|l| {
-                let n = match seen.iter_mut().find(|(p, _)| *p == l.protocol) {
-                    Some((_, n)) => {
-                        *n += 1;
-                        *n
-                    }
-                    None => {
-                        seen.push((l.protocol.clone(), 1));
-                        1
-                    }
-                };
-                if n == 1 {
-                    l.protocol.clone()
-                } else {
-                    format!("{}#{n}", l.protocol)
-                }
-            })
-            .collect()
-    };
+    let layers = |d: &Dissection| -> BTreeSet<String> { d.layer_keys().into_iter().collect() };
     let (la, lb) = (layers(before), layers(after));
     out.extend(lb.difference(&la).map(|l| format!("+{l}")));
     out.extend(la.difference(&lb).map(|l| format!("-{l}")));

@@ -112,27 +112,37 @@ impl Dissection {
         self.layers.iter().filter(|l| l.protocol == protocol).nth(n)
     }
 
+    /// Each layer's key: its protocol, with `#n` counting repeats from 1
+    /// (`eth`, `ipv4`, `udp`, `vxlan`, `eth#2`, `ipv4#2`...).
+    pub fn layer_keys(&self) -> Vec<String> {
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        self.layers
+            .iter()
+            .map(|l| {
+                let n = match seen.iter_mut().find(|(p, _)| *p == l.protocol) {
+                    Some((_, n)) => {
+                        *n += 1;
+                        *n
+                    }
+                    None => {
+                        seen.push((&l.protocol, 1));
+                        1
+                    }
+                };
+                if n == 1 {
+                    l.protocol.clone()
+                } else {
+                    format!("{}#{n}", l.protocol)
+                }
+            })
+            .collect()
+    }
+
     /// Every field as `(path, field)` where path is `protocol[#n].key`,
     /// `#n` counting repeated layers from 1 (so `ipv4.ttl`, `ipv4#2.ttl`).
     pub fn field_paths(&self) -> Vec<(String, &Field)> {
-        let mut seen: Vec<(&str, usize)> = Vec::new();
         let mut out = Vec::new();
-        for l in &self.layers {
-            let n = match seen.iter_mut().find(|(p, _)| *p == l.protocol) {
-                Some((_, n)) => {
-                    *n += 1;
-                    *n
-                }
-                None => {
-                    seen.push((&l.protocol, 1));
-                    1
-                }
-            };
-            let prefix = if n == 1 {
-                l.protocol.clone()
-            } else {
-                format!("{}#{n}", l.protocol)
-            };
+        for (l, prefix) in self.layers.iter().zip(self.layer_keys()) {
             for f in &l.fields {
                 out.push((format!("{prefix}.{}", f.key), f));
             }

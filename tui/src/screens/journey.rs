@@ -300,31 +300,6 @@ impl JourneyPane {
     }
 }
 
-/// `ipv4`, or `ipv4#2` for the second IPv4 layer of a frame (as core names them).
-fn layer_prefixes(d: &Dissection) -> Vec<String> {
-    let mut seen: Vec<(&str, usize)> = Vec::new();
-    d.layers
-        .iter()
-        .map(|l| {
-            let n = match seen.iter_mut().find(|(p, _)| *p == l.protocol) {
-                Some((_, n)) => {
-                    *n += 1;
-                    *n
-                }
-                None => {
-                    seen.push((&l.protocol, 1));
-                    1
-                }
-            };
-            if n == 1 {
-                l.protocol.clone()
-            } else {
-                format!("{}#{n}", l.protocol)
-            }
-        })
-        .collect()
-}
-
 /// The field tree of `d`, with changes against `previous` marked.
 pub fn field_rows(
     d: &Dissection,
@@ -341,7 +316,7 @@ pub fn field_rows(
         .unwrap_or_default();
     let mut rows = Vec::new();
     let mut counts: Vec<(String, usize)> = Vec::new();
-    for (li, (layer, prefix)) in d.layers.iter().zip(layer_prefixes(d)).enumerate() {
+    for (li, (layer, prefix)) in d.layers.iter().zip(d.layer_keys()).enumerate() {
         rows.push(FieldRow {
             kind: RowKind::Layer(li),
             changed: changed.iter().any(|c| c.strip_prefix('+') == Some(&prefix)),
