@@ -62,14 +62,20 @@ fn main() {
     let labs_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs/content");
     println!("cargo:rerun-if-changed={}", labs_dir.display());
     let mut lab_ids: Vec<String> = std::fs::read_dir(&labs_dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .filter_map(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("id:").map(|id| id.trim().trim_matches('"').to_string()))
+            t.lines().find_map(|l| {
+                l.strip_prefix("id:")
+                    .map(|id| id.trim().trim_matches('"').to_string())
+            })
         })
         .collect();
     lab_ids.sort();

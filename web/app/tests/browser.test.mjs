@@ -1,0 +1,466 @@
+// Browser tests: the real `layerlab serve` binary, Debian's headless
+// Chromium, driven by playwright-core (which ships no browser).
+//
+// Run by `cargo xtask browser-test` (part of `cargo xtask test`), which sets:
+//   LAYERLAB_BIN        the server binary (with the built app embedded)
+//   LAYERLAB_NPM        the npm prefix holding playwright-core
+//   LAYERLAB_ARTIFACTS  where screenshots and measured budgets go
+//   CHROMIUM            /usr/bin/chromium
+//
+// Every expectation comes from the server's own API (the course outline,
+// lessons with their quiz answers, journeys with their frames), so the test
+// follows the content instead of hard-coding it.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run this through \`cargo xtask browser-test\``);
+  return v;
+};
+const require = createRequire(path.resolve(env("LAYERLAB_NPM"), "node_modules", "noop.js"));
+const { chromium } = require("playwright-core");
+const ARTIFACTS = env("LAYERLAB_ARTIFACTS");
+
+// The issue's budgets.
+const BUDGET_TRANSFER_BYTES = 400 * 1024;
+const BUDGET_FIRST_LESSON_MS = 1000;
+const BUDGET_SCRIPT_MS_PER_FRAME = 4;
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+let server;
+let serverLog = "";
+let base;
+let browser;
+let outline;
+const budgets = {};
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function api(p) {
+  const r = await fetch(base + p);
+  assert.equal(r.status, 200, `${p} answered ${r.status}`);
+  return r.json();
+}
+
+function lessons() {
+  return outline.chapters.flatMap((c) => c.lessons);
+}
+
+/** A fresh page that fails the test on any script error. */
+async function newPage(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, ...options });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error") page.errors.push(m.text());
+  });
+  return page;
+}
+
+async function closePage(page) {
+  assert.deepEqual(page.errors, [], "the page logged errors");
+  await page.context().close();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, name) });
+}
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(env("LAYERLAB_BIN"), ["serve", "--port", String(port)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server.stdout.on("data", (d) => (serverLog += d));
+  server.stderr.on("data", (d) => (serverLog += d));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${base}/api/health`);
+      if (r.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (server.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`layerlab serve did not come up on ${base}:\n${serverLog}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  outline = await api("/api/course");
+  browser = await chromium.launch({
+    executablePath: env("CHROMIUM"),
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  fs.writeFileSync(path.join(ARTIFACTS, "budgets.json"), JSON.stringify(budgets, null, 2) + "\n");
+  console.log("measured budgets:", JSON.stringify(budgets, null, 2));
+});
+
+describe("course and lessons", () => {
+  test("the course opens, a lesson link leads to the lesson, and its quiz grades and saves", async () => {
+    const page = await newPage();
+    await page.goto(base + "/");
+    const first = lessons()[0];
+    await page.locator(".chapter-card .lesson-list a", { hasText: first.title }).first().click();
+    await page.waitForURL(`${base}/lesson/${first.id}`);
+    await page.locator("h1", { hasText: first.title }).waitFor();
+    const lesson = await api(`/api/lessons/${first.id}`);
+    // Every section heading is rendered; the last one titles the quiz.
+    const blocks = lesson.body.blocks;
+    const h2s = blocks.filter((b) => b.heading?.level === 2).length - (blocks.at(-1).heading ? 1 : 0);
+    assert.equal(await page.locator(".lesson-body h2").count(), h2s, "every section heading is rendered");
+    if (blocks.at(-1).heading) {
+      const title = blocks.at(-1).heading.content.map((i) => i.text?.text ?? "").join("");
+      assert.equal(await page.locator("#quiz h2").innerText(), title);
+    }
+    await shot(page, "lesson.png");
+
+    // Answer every question right, from the lesson's own quiz data, except
+    // the first, answered wrong first to see the explanation of a mistake.
+    const quiz = lesson.quiz;
+    assert.ok(quiz.length > 0, "the first lesson has a quiz");
+    for (const [i, q] of quiz.entries()) {
+      const box = page.locator(`.question[data-question="${i}"]`);
+      const kind = Object.keys(q.kind)[0];
+      const data = q.kind[kind];
+      if (kind === "single" || kind === "multiple") {
+        const picks = data.choices.flatMap((c, k) => (c.correct ? [k] : []));
+        for (const k of picks) await box.locator(".choice input").nth(k).check();
+      } else if (kind === "numeric") {
+        await box.locator(".free-answer input").fill(String(data.answer));
+      } else {
+        await box.locator(".free-answer input").fill(data.answer);
+      }
+      await box.locator("button.check").click();
+      if (kind === "single" || kind === "multiple") {
+        const right = data.choices.findIndex((c) => c.correct);
+        const li = box.locator(".choice").nth(right);
+        await assert.doesNotReject(li.locator(".explain").waitFor());
+        assert.match(await li.getAttribute("class"), /\bright\b/);
+      } else {
+        await box.locator(".verdict.right").waitFor();
+        assert.match(await box.locator(".verdict").innerText(), new RegExp(data.explain.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+      }
+    }
+    await page.locator(".quiz-summary:not(.hidden)").waitFor();
+    assert.match(await page.locator(".quiz-summary .score").innerText(), new RegExp(`Score: ${quiz.length}/${quiz.length}`));
+    const saved = JSON.parse(await page.evaluate(() => localStorage.getItem("layerlab.progress")));
+    assert.equal(saved.version, 1);
+    assert.equal(saved.lessons[first.id].quiz.best, quiz.length);
+    assert.equal(saved.last_lesson, first.id);
+    const badge = page.locator(".sidebar li.active .mark");
+    assert.equal(await badge.innerText(), `✓ ${quiz.length}/${quiz.length}`);
+
+    // Try again: a wrong pick is marked wrong and explained.
+    await page.locator(".quiz-summary button").click();
+    const q0 = quiz[0];
+    const kind0 = Object.keys(q0.kind)[0];
+    if (kind0 === "single") {
+      const wrong = q0.kind.single.choices.findIndex((c) => !c.correct);
+      const box = page.locator('.question[data-question="0"]');
+      await box.locator(".choice input").nth(wrong).check();
+      await box.locator("button.check").click();
+      const li = box.locator(".choice").nth(wrong);
+      await li.locator(".explain").waitFor();
+      assert.match(await li.getAttribute("class"), /\bwrong\b/);
+      assert.ok((await li.locator(".explain").innerText()).includes(q0.kind.single.choices[wrong].explain.slice(0, 15)));
+    }
+
+    // Progress survives a reload (localStorage, core's JSON).
+    await page.reload();
+    await page.locator("h1", { hasText: first.title }).waitFor();
+    assert.equal(await page.locator(".sidebar li.active .mark").innerText(), `✓ ${quiz.length}/${quiz.length}`);
+    await closePage(page);
+  });
+
+  test("a deep link renders its lesson within the budget, and history and keys navigate", async () => {
+    const all = lessons();
+    const target = all[Math.min(4, all.length - 3)];
+    const next = all[all.indexOf(target) + 1];
+    const after = all[all.indexOf(target) + 2];
+    const page = await newPage();
+    await page.goto(`${base}/lesson/${target.id}`);
+    await page.waitForFunction(() => performance.getEntriesByName("layerlab:lesson-rendered").length > 0);
+    const timing = await page.evaluate(() => {
+      const mark = performance.getEntriesByName("layerlab:lesson-rendered")[0].startTime;
+      const nav = performance.getEntriesByType("navigation")[0];
+      const res = performance.getEntriesByType("resource");
+      const sum = (re, key) => res.filter((r) => re.test(r.name)).reduce((n, r) => n + r[key], 0);
+      return {
+        renderedMs: mark,
+        domContentLoadedMs: nav.domContentLoadedEventEnd,
+        transfer: {
+          wasm: sum(/\.wasm$/, "encodedBodySize"),
+          js: sum(/\.js$/, "encodedBodySize"),
+          css: sum(/\.css$/, "encodedBodySize"),
+          total: sum(/\.(wasm|js|css)$/, "encodedBodySize"),
+          totalWithHeaders: sum(/\.(wasm|js|css)$/, "transferSize"),
+        },
+      };
+    });
+    budgets.firstLessonRenderedMs = Math.round(timing.renderedMs);
+    budgets.transferredBytes = timing.transfer;
+    assert.ok(timing.renderedMs <= BUDGET_FIRST_LESSON_MS, `first lesson rendered after ${timing.renderedMs} ms`);
+    assert.ok(timing.transfer.wasm > 0 && timing.transfer.js > 0 && timing.transfer.css > 0, JSON.stringify(timing.transfer));
+    assert.ok(timing.transfer.total <= BUDGET_TRANSFER_BYTES, `transferred ${timing.transfer.total} bytes`);
+    assert.equal(await page.locator("h1").innerText(), target.title);
+
+    // A link to the next lesson, then back and forward through history.
+    await page.locator(".pager-next").click();
+    await page.waitForURL(`${base}/lesson/${next.id}`);
+    await page.locator("h1", { hasText: next.title }).waitFor();
+    await page.goBack();
+    await page.waitForURL(`${base}/lesson/${target.id}`);
+    await page.locator("h1", { hasText: target.title }).waitFor();
+    await page.goForward();
+    await page.locator("h1", { hasText: next.title }).waitFor();
+
+    // Keys: n for the next lesson, ? for help, Esc to close it, / for the glossary.
+    await page.keyboard.press("n");
+    await page.waitForURL(`${base}/lesson/${after.id}`);
+    await page.locator("h1", { hasText: after.title }).waitFor();
+    await page.keyboard.press("?");
+    await page.locator(".dialog", { hasText: "next lesson" }).waitFor();
+    await page.keyboard.press("Escape");
+    await page.locator(".dialog").waitFor({ state: "detached" });
+    await page.keyboard.press("/");
+    await page.waitForURL(`${base}/glossary`);
+    await page.locator("#glossary-search:focus").waitFor();
+    await closePage(page);
+  });
+
+  test("the glossary finds a term and links to its lesson", async () => {
+    const entry = outline.glossary[Math.floor(outline.glossary.length / 2)];
+    const page = await newPage();
+    await page.goto(`${base}/glossary`);
+    await page.locator("#glossary-search").fill(entry.term);
+    const firstTerm = page.locator(".glossary .term dt").first();
+    assert.equal(await firstTerm.innerText(), entry.term);
+    await page.locator(".glossary .term").first().locator("a").click();
+    await page.waitForURL(`${base}/lesson/${entry.lesson}`);
+    await closePage(page);
+  });
+
+  test("dark and light themes follow the system and the toggle, on a laptop and a tablet", async () => {
+    const lesson = lessons().find((l) => l.journeys.length > 0) ?? lessons()[0];
+    const dark = await newPage({ colorScheme: "dark" });
+    await dark.goto(`${base}/lesson/${lesson.id}`);
+    await dark.locator("h1", { hasText: lesson.title }).waitFor();
+    const bg = () => dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const darkBg = await bg();
+    await dark.locator(".lesson-body pre").first().scrollIntoViewIfNeeded();
+    await shot(dark, "lesson-dark.png");
+    await dark.locator(".theme-toggle").click();
+    assert.equal(await dark.evaluate(() => document.documentElement.dataset.theme), "light");
+    assert.notEqual(await bg(), darkBg, "the toggle changes the colours");
+    assert.equal(await dark.evaluate(() => localStorage.getItem("layerlab.theme")), "light");
+    await closePage(dark);
+
+    const tablet = await newPage({ viewport: { width: 820, height: 1180 }, hasTouch: true });
+    await tablet.goto(`${base}/lesson/${lesson.id}`);
+    await tablet.locator("h1", { hasText: lesson.title }).waitFor();
+    const overflow = await tablet.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a tablet`);
+    assert.equal(await tablet.locator(".sidebar").isVisible(), true);
+    const box = await tablet.locator(".sidebar").boundingBox();
+    assert.ok(box.x + box.width <= 0, "the course tree is a drawer on a tablet");
+    await tablet.locator(".drawer-toggle").click();
+    await tablet.waitForFunction(() => document.querySelector(".sidebar").getBoundingClientRect().x >= 0);
+    await tablet.locator(".drawer-toggle").click();
+    await tablet.waitForFunction(() => {
+      const b = document.querySelector(".sidebar").getBoundingClientRect();
+      return b.x + b.width <= 0;
+    });
+    await shot(tablet, "lesson-tablet.png");
+    await closePage(tablet);
+  });
+});
+
+/** The journey with a DNAT hop (a hop that rewrites ipv4.dst), from the API. */
+async function dnatJourney() {
+  const list = await api("/api/journeys");
+  assert.ok(list.length > 0, "the server has journeys");
+  const ordered = [...list].sort((a, b) => (b.id === "dnat-conntrack") - (a.id === "dnat-conntrack"));
+  for (const info of ordered) {
+    const j = await api(`/api/journeys/${info.id}`);
+    const hop = j.hops.findIndex((h) => h.changed.includes("ipv4.dst"));
+    if (hop > 0) return { journey: j, dnatHop: hop };
+  }
+  throw new Error("no journey rewrites ipv4.dst");
+}
+
+/** Dotted IPv4 destination of an Ethernet frame without VLAN tags. */
+function ipv4Dst(frame) {
+  assert.equal((frame[12] << 8) | frame[13], 0x0800, "an IPv4 frame");
+  return frame.slice(30, 34).join(".");
+}
+
+describe("packet journeys", () => {
+  test("a journey plays to its last hop, highlights the DNAT rewrite, and stays cheap per frame", async () => {
+    const { journey, dnatHop } = await dnatJourney();
+    const n = journey.hops.length;
+    const page = await newPage();
+    await page.goto(`${base}/journey/${journey.id}`);
+    await page.locator(".journey[data-hop='0']").waitFor();
+    assert.equal(await page.locator(".node").count(), journey.nodes.length, "every place is drawn");
+    assert.equal(await page.locator("circle.stop").count(), n);
+
+    // Record what is highlighted at every hop as the packet plays.
+    await page.evaluate(() => {
+      window.__hops = {};
+      const root = document.querySelector(".journey");
+      const record = () => {
+        window.__hops[root.dataset.hop] = [...document.querySelectorAll("tr.field.changed:not(.derived)")].map((r) => ({
+          path: r.dataset.path,
+          before: r.querySelector(".before")?.textContent ?? null,
+          now: r.querySelector(".now").textContent,
+        }));
+      };
+      record();
+      new MutationObserver(() => queueMicrotask(record)).observe(root, { attributes: true, attributeFilter: ["data-hop"], subtree: false });
+      // Frames and long frames while playing.
+      window.__frames = 0;
+      window.__loaf = [];
+      const tick = () => {
+        window.__frames++;
+        if (root.dataset.playing === "true") requestAnimationFrame(tick);
+      };
+      window.__startCounting = () => requestAnimationFrame(tick);
+      try {
+        new PerformanceObserver((l) => window.__loaf.push(...l.getEntries().map((e) => e.duration))).observe({ type: "long-animation-frame" });
+      } catch {
+        /* older Chromium: long frames then show only in the metric below */
+      }
+    });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Performance.enable");
+    const metric = async (name) => (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === name).value;
+
+    await page.locator('.speed-button[data-speed="2"]').click();
+    const scriptBefore = await metric("ScriptDuration");
+    const taskBefore = await metric("TaskDuration");
+    const t0 = Date.now();
+    await page.locator("#play").click();
+    await page.evaluate(() => window.__startCounting());
+    await page.locator(".journey[data-playing='true']").waitFor();
+
+    // Mid-journey: wait for the middle hop, then catch the packet in flight.
+    const mid = Math.floor((n - 1) / 2);
+    await page.locator(`.journey[data-hop='${mid}']`).waitFor({ timeout: 60_000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForTimeout(700);
+    await shot(page, "journey-mid.png");
+
+    await page.locator(`.journey[data-hop='${n - 1}'][data-playing='false']`).waitFor({ timeout: 120_000 });
+    const elapsed = (Date.now() - t0) / 1000;
+    const scriptSec = (await metric("ScriptDuration")) - scriptBefore;
+    const taskSec = (await metric("TaskDuration")) - taskBefore;
+    const frames = await page.evaluate(() => window.__frames);
+    const loaf = await page.evaluate(() => window.__loaf);
+    const perFrameMs = (scriptSec * 1000) / frames;
+    budgets.animation = {
+      journey: journey.id,
+      hops: n,
+      seconds: Number(elapsed.toFixed(1)),
+      frames,
+      scriptingMsPerFrame: Number(perFrameMs.toFixed(3)),
+      mainThreadTaskMsPerFrame: Number(((taskSec * 1000) / frames).toFixed(3)),
+      longAnimationFrames: loaf.length,
+    };
+    assert.ok(frames > 30 * elapsed * 0.5, `only ${frames} frames in ${elapsed}s: the animation did not run`);
+    assert.ok(perFrameMs <= BUDGET_SCRIPT_MS_PER_FRAME, `scripting ${perFrameMs} ms per frame`);
+
+    // The packet sits on the last stop.
+    const centre = async (loc) => {
+      const b = await loc.boundingBox();
+      return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+    };
+    const packet = await centre(page.locator("#packet .packet-body"));
+    const last = await centre(page.locator(`circle.stop[data-stop='${n - 1}']`));
+    assert.ok(Math.hypot(packet.x - last.x, packet.y - last.y) < 2, `packet at ${JSON.stringify(packet)}, last hop at ${JSON.stringify(last)}`);
+
+    // The DNAT hop highlighted the rewritten destination with its old value,
+    // both read from the journey's real frames.
+    const seen = await page.evaluate(() => window.__hops);
+    const dst = (seen[dnatHop] ?? []).find((f) => f.path === "ipv4.dst");
+    assert.ok(dst, `hop ${dnatHop} highlighted ${JSON.stringify(seen[dnatHop])}`);
+    assert.equal(dst.now, ipv4Dst(journey.hops[dnatHop].frame));
+    assert.equal(dst.before, ipv4Dst(journey.hops[dnatHop - 1].frame));
+    assert.notEqual(dst.before, dst.now);
+    assert.ok(!(seen[0] ?? []).length, "nothing is highlighted at the first hop");
+
+    // Step back to the DNAT hop with the keyboard: its bytes are marked in the hex view.
+    for (let i = n - 1; i > dnatHop; i--) await page.keyboard.press("ArrowLeft");
+    await page.locator(`.journey[data-hop='${dnatHop}']`).waitFor();
+    const marked = await page.evaluate(() => [...document.querySelectorAll(".hex-dump .byte")].flatMap((b, i) => (b.classList.contains("marked") ? [i] : [])));
+    for (const off of [30, 31, 32, 33]) assert.ok(marked.includes(off), `byte ${off} of ipv4.dst is marked: ${marked}`);
+    await page.locator("#step-forward").click();
+    await page.locator(`.journey[data-hop='${dnatHop + 1}']`).waitFor();
+    await closePage(page);
+  });
+
+  test("with reduced motion the packet jumps from hop to hop instead of gliding", async () => {
+    const { journey } = await dnatJourney();
+    const page = await newPage({ reducedMotion: "reduce" });
+    await page.goto(`${base}/journey/${journey.id}`);
+    await page.locator(".journey[data-hop='0']").waitFor();
+    await page.locator('.speed-button[data-speed="4"]').click();
+    await page.locator("#play").click();
+    // Positions are read in the same frame as the stops (clicks may scroll).
+    const samples = [];
+    const until = Date.now() + 2500;
+    while (Date.now() < until) {
+      samples.push(await page.evaluate(() => {
+        const centre = (el) => {
+          const b = el.getBoundingClientRect();
+          return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+        };
+        return {
+          packet: centre(document.querySelector("#packet .packet-body")),
+          stops: [...document.querySelectorAll("circle.stop")].map(centre),
+          hop: document.querySelector(".journey").dataset.hop,
+        };
+      }));
+      await page.waitForTimeout(25);
+    }
+    assert.ok(Number(samples.at(-1).hop) >= 2, `played to hop ${samples.at(-1).hop}`);
+    for (const s of samples) {
+      const near = s.stops.some((p) => Math.hypot(p.x - s.packet.x, p.y - s.packet.y) < 1.5);
+      assert.ok(near, `packet seen between hops at ${JSON.stringify(s.packet)} (hop ${s.hop})`);
+    }
+    await closePage(page);
+  });
+});

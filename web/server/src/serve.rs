@@ -1,0 +1,231 @@
+//! Running the server: options, the accept loop (with a connection cap and
+//! a header-read timeout, which `axum::serve` does not set), graceful
+//! shutdown on Ctrl-C or SIGTERM, logging setup, and a health probe for
+//! container `HEALTHCHECK`s.
+
+use crate::{AppState, router};
+use anyhow::{Context, bail};
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tracing::{debug, info, warn};
+
+/// How `layerlab serve` listens and behaves.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to bind; loopback unless told otherwise, so a workshop
+    /// server is exposed only on purpose.
+    pub bind: IpAddr,
+    /// TCP port (0 picks a free one).
+    pub port: u16,
+    /// The kube context for kind labs; `None` uses the current context.
+    pub context: Option<String>,
+    /// Log as JSON lines instead of human-readable text.
+    pub log_json: bool,
+    /// Connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// A client must send its request headers within this time
+    /// (slow-loris protection; also closes idle keep-alive connections).
+    pub header_read_timeout: Duration,
+    /// On shutdown, how long open requests may take to finish.
+    pub shutdown_grace: Duration,
+}
+
+/// Port used when none is given.
+pub const DEFAULT_PORT: u16 = 8080;
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: DEFAULT_PORT,
+            context: None,
+            log_json: false,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServeOptions {
+    /// The address to reach the server at from this machine (a wildcard
+    /// bind is reached through loopback).
+    pub fn local_addr(&self) -> SocketAddr {
+        let ip = match self.bind {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        SocketAddr::new(ip, self.port)
+    }
+}
+
+/// Sets up `tracing` output on stderr, filtered by `RUST_LOG` (default
+/// `info`; `RUST_LOG=info,tower_http=debug` logs every request). Does
+/// nothing if a subscriber is already set.
+pub fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // An error only means a subscriber exists already (tests, embedding).
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Runs the server on the embedded course until Ctrl-C or SIGTERM.
+pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+    init_tracing(opts.log_json);
+    let started = Instant::now();
+    let mut state = AppState::embedded();
+    state.context = opts.context.clone();
+    let app_built = state.assets.iter().any(|a| a.path == "index.html");
+    let addr = SocketAddr::new(opts.bind, opts.port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    info!(
+        address = %local,
+        url = %format!("http://{}/", ServeOptions { port: local.port(), ..opts.clone() }.local_addr()),
+        app_built,
+        context = opts.context.as_deref().unwrap_or("(current)"),
+        startup_ms = started.elapsed().as_secs_f64() * 1e3,
+        "layerlab serve is listening"
+    );
+    if !app_built {
+        warn!("the web app is not built: run `cargo xtask web` (the API works meanwhile)");
+    }
+    run(listener, router(state), &opts, shutdown_signal()).await
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets open
+/// requests finish for up to `opts.shutdown_grace`.
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    opts: &ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(opts.header_read_timeout)
+        .max_buf_size(64 * 1024);
+    let graceful = GracefulShutdown::new();
+    let permits = Arc::new(Semaphore::new(opts.max_connections.max(1)));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.context("connection limiter closed")?,
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead
+                    // of spinning; the error is the client's or transient.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small JSON responses should not wait for Nagle.
+        let _ = stream.set_nodelay(true);
+        let conn =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                debug!(%remote, error = %e, "connection closed with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    info!(
+        connections = graceful.count(),
+        "shutting down: finishing open requests"
+    );
+    tokio::select! {
+        () = graceful.shutdown() => info!("all connections closed, bye"),
+        () = tokio::time::sleep(opts.shutdown_grace) => warn!(
+            grace_s = opts.shutdown_grace.as_secs_f64(),
+            "gave up waiting for open connections"
+        ),
+    }
+    Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `docker stop`
+/// and Kubernetes send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => info!("Ctrl-C received"),
+        () = term => info!("SIGTERM received"),
+    }
+}
+
+/// Asks a running server at `addr` for `/api/health` and succeeds if it
+/// answers 200 with status ok. Blocking and dependency-free, so a container
+/// image needs no curl for its `HEALTHCHECK`.
+pub fn probe(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = Vec::new();
+    stream
+        .take(64 * 1024)
+        .read_to_end(&mut response)
+        .with_context(|| format!("no answer from {addr}"))?;
+    let text = String::from_utf8_lossy(&response);
+    let status_line = text.lines().next().unwrap_or("");
+    if !status_line.starts_with("HTTP/1.1 200") {
+        bail!("{addr} answered {status_line:?}");
+    }
+    if !text.contains(r#""status":"ok""#) {
+        bail!("{addr} answered 200 without status ok");
+    }
+    Ok(())
+}

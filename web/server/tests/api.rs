@@ -1,0 +1,530 @@
+//! Every endpoint through the real router (`oneshot`), good and bad input.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use futures_util::StreamExt;
+use http_body_util::BodyExt;
+use layerlab_core::{CourseOutline, Journey, Lesson};
+use layerlab_server::assets::Asset;
+use layerlab_server::{AppState, BODY_LIMIT, router};
+use serde_json::Value;
+use std::io::Read;
+use std::sync::{Arc, LazyLock};
+use tower::ServiceExt;
+
+/// Built once: serializing the course is the slow part of a test.
+static STATE: LazyLock<AppState> = LazyLock::new(AppState::embedded);
+
+/// A small app, so asset serving is tested whether or not the real one is built.
+static FAKE_APP: &[Asset] = &[
+    Asset {
+        path: "index.html",
+        mime: "text/html; charset=utf-8",
+        etag: "\"idx\"",
+        etag_gzip: "\"idx-gzip\"",
+        body:
+            b"<!doctype html><title>app</title><script type=module src=/layerlab_app.js></script>",
+        gzip: None,
+    },
+    Asset {
+        path: "layerlab_app.js",
+        mime: "text/javascript; charset=utf-8",
+        etag: "\"js\"",
+        etag_gzip: "\"js-gzip\"",
+        body: b"export default function init() {}",
+        gzip: None,
+    },
+    Asset {
+        path: "layerlab_app_bg.wasm",
+        mime: "application/wasm",
+        etag: "\"wasm\"",
+        etag_gzip: "\"wasm-gzip\"",
+        body: b"\0asm\x01\0\0\0 identity bytes",
+        gzip: Some(b"gzip bytes"),
+    },
+];
+
+fn app() -> Router {
+    router(STATE.clone())
+}
+
+fn app_with(assets: &'static [Asset]) -> Router {
+    router(AppState {
+        assets,
+        ..STATE.clone()
+    })
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        assert_eq!(
+            self.headers[header::CONTENT_TYPE],
+            "application/json",
+            "status {}",
+            self.status
+        );
+        serde_json::from_slice(&self.body).expect("valid JSON body")
+    }
+
+    /// The message of an API error, checking its shape on the way.
+    fn error(&self) -> String {
+        let v = self.json();
+        let obj = v.as_object().expect("error is an object");
+        assert_eq!(obj.len(), 1, "only `error`: {v}");
+        obj["error"]
+            .as_str()
+            .expect("error is a string")
+            .to_string()
+    }
+}
+
+async fn send_to(app: Router, req: Request<Body>) -> Reply {
+    let res = app.oneshot(req).await.expect("router is infallible");
+    let (parts, body) = res.into_parts();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body: body.collect().await.expect("body").to_bytes().to_vec(),
+    }
+}
+
+async fn send(method: Method, uri: &str, body: Body) -> Reply {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(body)
+        .unwrap();
+    send_to(app(), req).await
+}
+
+async fn get(uri: &str) -> Reply {
+    send(Method::GET, uri, Body::empty()).await
+}
+
+async fn get_with(uri: &str, name: header::HeaderName, value: &str) -> Reply {
+    let req = Request::get(uri)
+        .header(name, value)
+        .body(Body::empty())
+        .unwrap();
+    send_to(app(), req).await
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
+}
+
+#[tokio::test]
+async fn health_reports_ok_and_version() {
+    let r = get("/api/health").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+    );
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+}
+
+#[tokio::test]
+async fn course_is_the_outline_with_validators_and_security_headers() {
+    let r = get("/api/course").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let outline: CourseOutline = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(outline, layerlab_lessons::course().outline());
+    assert!(!outline.chapters.is_empty());
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-cache");
+    assert!(r.headers.get(header::CONTENT_ENCODING).is_none());
+    let etag = r.headers[header::ETAG].to_str().unwrap();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(r.headers[header::X_FRAME_OPTIONS], "DENY");
+}
+
+#[tokio::test]
+async fn course_gzip_decodes_to_the_same_json() {
+    let plain = get("/api/course").await;
+    let gz = get_with("/api/course", header::ACCEPT_ENCODING, "br, gzip").await;
+    assert_eq!(gz.status, StatusCode::OK);
+    assert_eq!(gz.headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(gz.headers[header::VARY], "accept-encoding");
+    assert!(
+        gz.body.len() < plain.body.len() / 2,
+        "gzip should shrink JSON"
+    );
+    assert_eq!(gunzip(&gz.body), plain.body);
+    assert_ne!(gz.headers[header::ETAG], plain.headers[header::ETAG]);
+    // q=0 is a refusal.
+    let refused = get_with("/api/course", header::ACCEPT_ENCODING, "gzip;q=0").await;
+    assert!(refused.headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(refused.body, plain.body);
+}
+
+#[tokio::test]
+async fn unchanged_course_is_a_304_without_body() {
+    let first = get("/api/course").await;
+    let etag = first.headers[header::ETAG].to_str().unwrap().to_string();
+    let again = get_with("/api/course", header::IF_NONE_MATCH, &etag).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    assert_eq!(again.headers[header::ETAG].to_str().unwrap(), etag);
+    let stale = get_with("/api/course", header::IF_NONE_MATCH, "\"old\"").await;
+    assert_eq!(stale.status, StatusCode::OK);
+    assert_eq!(stale.body, first.body);
+}
+
+#[tokio::test]
+async fn head_gives_headers_only() {
+    let r = send(Method::HEAD, "/api/course", Body::empty()).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.is_empty());
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/json");
+}
+
+#[tokio::test]
+async fn every_lesson_is_served_whole() {
+    let course = layerlab_lessons::course();
+    let mut served = 0;
+    for expected in course.lessons() {
+        let r = get(&format!("/api/lessons/{}", expected.id)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", expected.id);
+        let lesson: Lesson = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(&lesson, expected);
+        served += 1;
+    }
+    assert_eq!(served, course.lessons().count());
+    assert!(served > 0);
+}
+
+#[tokio::test]
+async fn journeys_index_and_each_journey() {
+    let expected = layerlab_lessons::journeys();
+    let r = get("/api/journeys").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let index = r.json();
+    let index = index.as_array().expect("a list");
+    assert_eq!(index.len(), expected.len());
+    for (entry, journey) in index.iter().zip(expected) {
+        assert_eq!(
+            entry,
+            &serde_json::json!({"id": journey.id, "title": journey.title, "summary": journey.summary})
+        );
+        let r = get(&format!("/api/journeys/{}", journey.id)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", journey.id);
+        let got: Journey = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(&got, journey);
+    }
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404_naming_the_id() {
+    for (uri, kind) in [
+        ("/api/lessons/no-such-lesson", "lesson"),
+        ("/api/journeys/no-such-journey", "journey"),
+    ] {
+        let r = get(uri).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
+        let msg = r.error();
+        assert!(msg.contains(kind) && msg.contains("no-such"), "{msg}");
+    }
+    // Encoded path tricks are just ids that name nothing.
+    let r = get("/api/lessons/..%2F..%2Fetc%2Fpasswd").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.error().contains("../../etc/passwd"));
+}
+
+#[tokio::test]
+async fn huge_ids_are_not_echoed_whole() {
+    let id = "x".repeat(5000);
+    let r = get(&format!("/api/lessons/{id}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let msg = r.error();
+    assert!(msg.len() < 200, "{} bytes", msg.len());
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_path_is_a_400() {
+    let r = get("/api/lessons/%ff%fe").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(!r.error().is_empty());
+}
+
+#[tokio::test]
+async fn labs_say_the_engine_is_missing() {
+    for uri in ["/api/labs", "/api/labs/bridge-lab"] {
+        let r = get(uri).await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+        assert_eq!(r.error(), "lab engine not available yet");
+    }
+    for body in ["", "{}", r#"{"answer": "pod-b"}"#] {
+        let r = send(
+            Method::POST,
+            "/api/labs/bridge-lab/steps/2/check",
+            Body::from(body),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{body:?}");
+        assert_eq!(r.error(), "lab engine not available yet");
+    }
+}
+
+#[tokio::test]
+async fn bad_check_requests_are_4xx_before_the_engine_is_asked() {
+    let cases = [
+        (
+            "/api/labs/l/steps/abc/check",
+            "{}",
+            StatusCode::BAD_REQUEST,
+            "step",
+        ),
+        (
+            "/api/labs/l/steps/0/check",
+            "{}",
+            StatusCode::BAD_REQUEST,
+            "step",
+        ),
+        (
+            "/api/labs/l/steps/-1/check",
+            "{}",
+            StatusCode::BAD_REQUEST,
+            "step",
+        ),
+        (
+            "/api/labs/l/steps/99999999999/check",
+            "{}",
+            StatusCode::BAD_REQUEST,
+            "step",
+        ),
+        (
+            "/api/labs/l/steps/1/check",
+            "{bad",
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            "/api/labs/l/steps/1/check",
+            "{\"a\":",
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            "/api/labs/l/steps/1/check",
+            "[1, 2]",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "JSON object",
+        ),
+        (
+            "/api/labs/l/steps/1/check",
+            "\"text\"",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "JSON object",
+        ),
+    ];
+    for (uri, body, status, needle) in cases {
+        let r = send(Method::POST, uri, Body::from(body)).await;
+        assert_eq!(r.status, status, "{uri} {body:?}");
+        let msg = r.error();
+        assert!(msg.contains(needle), "{uri} {body:?}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_declared_or_streamed() {
+    let big = vec![b' '; BODY_LIMIT + 1];
+    let declared = Request::post("/api/labs/l/steps/1/check")
+        .header(header::CONTENT_LENGTH, big.len())
+        .body(Body::from(big.clone()))
+        .unwrap();
+    let r = send_to(app(), declared).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.error().contains(&BODY_LIMIT.to_string()));
+    // Without Content-Length the limit bites while reading.
+    let chunks = big
+        .chunks(4096)
+        .map(|c| Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(c)))
+        .collect::<Vec<_>>();
+    let streamed = Request::post("/api/labs/l/steps/1/check")
+        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .unwrap();
+    let r = send_to(app(), streamed).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!r.error().is_empty());
+    // Just under the limit is read (and then refused for what it is).
+    let fits = send(
+        Method::POST,
+        "/api/labs/l/steps/1/check",
+        Body::from(vec![b' '; BODY_LIMIT]),
+    )
+    .await;
+    assert_eq!(fits.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_body_is_408() {
+    // One chunk, then nothing: the body timeout fires (time is paused, so
+    // the test does not wait for it).
+    let stalled = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from("{"))])
+        .chain(futures_util::stream::pending());
+    let req = Request::post("/api/labs/l/steps/1/check")
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let r = send_to(app(), req).await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
+    assert!(r.error().contains("too long"));
+}
+
+#[tokio::test]
+async fn wrong_methods_are_405_with_allow() {
+    let cases = [
+        (Method::POST, "/api/course"),
+        (Method::DELETE, "/api/lessons/layers"),
+        (Method::PUT, "/api/health"),
+        (Method::PATCH, "/api/journeys"),
+        (Method::GET, "/api/labs/l/steps/1/check"),
+        (Method::POST, "/"),
+        (Method::DELETE, "/lesson/layers"),
+    ];
+    for (method, uri) in cases {
+        let r = send(method.clone(), uri, Body::empty()).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        assert!(r.headers.contains_key(header::ALLOW), "{method} {uri}");
+        let msg = r.error();
+        assert!(msg.contains(method.as_str()), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_json_404s() {
+    for uri in [
+        "/api",
+        "/api/",
+        "/api/nope",
+        "/api/lessons",
+        "/api/lessons/",
+        "/api/course/extra",
+    ] {
+        let r = get(uri).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(!r.error().is_empty(), "{uri}");
+        // Rewritten errors keep the security headers.
+        assert!(r.headers.contains_key(header::CONTENT_SECURITY_POLICY));
+        assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn client_routes_get_the_app_and_files_their_type() {
+    let app = || app_with(FAKE_APP);
+    for route in [
+        "/",
+        "/lesson/layers",
+        "/journey/dnat",
+        "/glossary",
+        "/lab/bridge-lab",
+    ] {
+        let r = send_to(app(), Request::get(route).body(Body::empty()).unwrap()).await;
+        assert_eq!(r.status, StatusCode::OK, "{route}");
+        assert_eq!(r.body, FAKE_APP[0].body, "{route}");
+        assert_eq!(r.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(r.headers[header::CACHE_CONTROL], "no-cache");
+    }
+    let wasm = send_to(
+        app(),
+        Request::get("/layerlab_app_bg.wasm")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(wasm.headers[header::CONTENT_TYPE], "application/wasm");
+    assert_eq!(wasm.body, FAKE_APP[2].body);
+    let gz = send_to(
+        app(),
+        Request::get("/layerlab_app_bg.wasm")
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(gz.headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(gz.headers[header::ETAG], FAKE_APP[2].etag_gzip);
+    assert_eq!(gz.body, FAKE_APP[2].gzip.unwrap());
+    let cached = send_to(
+        app(),
+        Request::get("/layerlab_app.js")
+            .header(header::IF_NONE_MATCH, FAKE_APP[1].etag)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
+    let missing = send_to(app(), Request::get("/nope.js").body(Body::empty()).unwrap()).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.error().contains("/nope.js"));
+}
+
+#[tokio::test]
+async fn without_a_built_app_the_page_says_how_to_build_it() {
+    for route in ["/", "/lesson/layers"] {
+        let r = send_to(
+            app_with(&[]),
+            Request::get(route).body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            r.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let page = String::from_utf8(r.body).unwrap();
+        assert!(
+            page.to_lowercase().contains("the web app is not built"),
+            "{page}"
+        );
+        assert!(page.contains("cargo xtask web"), "{page}");
+    }
+    // The API does not depend on the app.
+    let r = send_to(
+        app_with(&[]),
+        Request::get("/api/health").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[test]
+fn embedded_assets_are_sorted_and_typed() {
+    let assets = layerlab_server::assets::ASSETS;
+    assert!(assets.windows(2).all(|w| w[0].path < w[1].path));
+    for a in assets {
+        if a.path.ends_with(".wasm") {
+            assert_eq!(a.mime, "application/wasm");
+        }
+        if let Some(gz) = a.gzip {
+            assert_eq!(gunzip(gz), a.body, "{}", a.path);
+        }
+    }
+}
+
+#[test]
+fn state_is_cheap_to_share() {
+    let a = STATE.clone();
+    assert!(Arc::ptr_eq(&a.content, &STATE.content));
+}
