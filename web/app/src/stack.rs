@@ -6,7 +6,7 @@
 //! by core from the frames), so the view can never disagree with the bytes.
 
 use layerlab_core::journey::Journey;
-use layerlab_core::packet::{ByteRange, Dissection, dissect};
+use layerlab_core::packet::{ByteRange, dissect};
 
 /// One field row of the header stack.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,31 +99,6 @@ impl HopStack {
 /// Fields that change whenever anything else does (mirrors core's list).
 const DERIVED: [&str; 4] = ["checksum", "total_len", "length", "payload_len"];
 
-/// Layer keys as core numbers them in paths: `ipv4`, then `ipv4#2`.
-fn layer_keys(d: &Dissection) -> Vec<String> {
-    let mut seen: Vec<(&str, usize)> = Vec::new();
-    d.layers
-        .iter()
-        .map(|l| {
-            let n = match seen.iter_mut().find(|(p, _)| *p == l.protocol) {
-                Some((_, n)) => {
-                    *n += 1;
-                    *n
-                }
-                None => {
-                    seen.push((&l.protocol, 1));
-                    1
-                }
-            };
-            if n == 1 {
-                l.protocol.clone()
-            } else {
-                format!("{}#{n}", l.protocol)
-            }
-        })
-        .collect()
-}
-
 /// The header stack at `hop`, or `None` past the last hop.
 pub fn hop_stack(journey: &Journey, hop: usize) -> Option<HopStack> {
     let h = journey.hops.get(hop)?;
@@ -133,7 +108,7 @@ pub fn hop_stack(journey: &Journey, hop: usize) -> Option<HopStack> {
         .and_then(|p| journey.hops.get(p))
         .map(|p| dissect(&p.frame, p.link));
     let before_paths = before.as_ref().map(|b| b.field_paths()).unwrap_or_default();
-    let keys = layer_keys(&now);
+    let keys = now.layer_keys();
     let layers = now
         .layers
         .iter()
