@@ -133,9 +133,18 @@ impl Sandbox {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(state)?;
         let rootless = !is_root();
+        // `layerlab` must stay reachable inside even if it lives under /tmp
+        // (which the sandbox hides behind its own): bind its folder into
+        // the state folder first, and put that on PATH.
+        let exe_dir = exe_dir().unwrap_or_else(|| PathBuf::from("/usr/local/bin"));
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).map_err(state)?;
+        let q = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
+        let bind = format!("mount --bind {} {} && ", q(&exe_dir), q(&bin));
         // `exec -a` names PID 1 so we can recognise our holders later; it is a
         // shell loop rather than a bare sleep so orphans get reaped.
-        let inner = "mkdir -p /run/netns && mount -t tmpfs -o mode=0755 layerlab-netns /run/netns \
+        let inner = bind
+            + "mkdir -p /run/netns && mount -t tmpfs -o mode=0755 layerlab-netns /run/netns \
                      && mount -t tmpfs -o mode=1777 layerlab-tmp /tmp \
                      && ip link set lo up && echo ready \
                      && exec -a layerlab-sandbox bash -c 'while :; do sleep 3600 & wait $!; done'";
@@ -154,7 +163,7 @@ impl Sandbox {
             "private",
             "bash",
             "-c",
-            inner,
+            &inner,
         ]);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -234,7 +243,7 @@ impl Sandbox {
         }
         cmd.args(["-n", "-m", "-p", "--wd=/", "--"]);
         cmd.args(argv);
-        cmd.env("PATH", sandbox_path());
+        cmd.env("PATH", sandbox_path(&self.dir));
         cmd.env("LAYERLAB_LAB", &self.lab);
         cmd
     }
@@ -274,18 +283,19 @@ impl Sandbox {
 
 /// PATH inside the sandbox: our own binary's folder first, so
 /// `layerlab hello-server` works without installing anything.
-fn sandbox_path() -> String {
-    let mut parts = Vec::new();
-    // LAYERLAB_EXE names the `layerlab` binary when the caller is not it
-    // (the server, or tests driving the library).
-    let exe = std::env::var_os("LAYERLAB_EXE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::current_exe().ok());
-    if let Some(dir) = exe.as_deref().and_then(Path::parent) {
-        parts.push(dir.display().to_string());
-    }
+fn sandbox_path(state: &Path) -> String {
+    let mut parts = vec![state.join("bin").display().to_string()];
     parts.push("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
     parts.join(":")
+}
+
+/// The folder of the `layerlab` binary. LAYERLAB_EXE names it when the
+/// caller is not it (the server, or tests driving the library).
+fn exe_dir() -> Option<PathBuf> {
+    let exe = std::env::var_os("LAYERLAB_EXE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_exe().ok())?;
+    exe.parent().map(Path::to_path_buf)
 }
 
 fn children(pid: u32) -> Vec<u32> {
