@@ -9,9 +9,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
+use layerlab_core::lab::shell_quote as quote;
 
 /// Captures as the check describes; the pcap is also saved to `keep`.
 pub fn capture(sb: &Sandbox, c: &CaptureCheck, keep: Option<&std::path::Path>) -> Observation {

@@ -139,7 +139,7 @@ impl Sandbox {
         let exe_dir = exe_dir().unwrap_or_else(|| PathBuf::from("/usr/local/bin"));
         let bin = dir.join("bin");
         std::fs::create_dir_all(&bin).map_err(state)?;
-        let q = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
+        let q = |p: &Path| layerlab_core::lab::shell_quote(&p.display().to_string());
         let bind = format!("mount --bind {} {} && ", q(&exe_dir), q(&bin));
         // `exec -a` names PID 1 so we can recognise our holders later; it is a
         // shell loop rather than a bare sleep so orphans get reaped.

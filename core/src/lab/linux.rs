@@ -15,8 +15,8 @@ pub(crate) const WORLD_SCRIPT: &str = r#"echo '@@netns'; ip netns list 2>/dev/nu
 echo '@@ns -'; ip -j -d addr show
 for ns in $(ip netns list 2>/dev/null | cut -d' ' -f1); do echo "@@ns $ns"; ip -n "$ns" -j -d addr show; done"#;
 
-/// Quotes for a POSIX shell.
-pub(crate) fn shell_quote(s: &str) -> String {
+/// Quotes a word for a POSIX shell (left bare when it is safe as is).
+pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))

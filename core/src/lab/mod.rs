@@ -11,6 +11,7 @@ mod capture;
 mod cel;
 mod eval;
 mod linux;
+pub use linux::shell_quote;
 pub mod matching;
 mod report;
 mod spec;

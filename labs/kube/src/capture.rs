@@ -21,17 +21,7 @@ pub const CAPTURE_SELECTOR: &str = "app.kubernetes.io/name=layerlab-capture";
 /// How long tcpdump gets to start listening before the trigger runs.
 const LISTEN_DELAY: Duration = Duration::from_millis(700);
 
-/// Quotes for a POSIX shell.
-pub(crate) fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
+pub(crate) use layerlab_core::lab::shell_quote;
 
 /// The tcpdump command line for a capture check: pcap to stdout, unbuffered,
 /// stopped by packet count or by the window, whichever comes first.
