@@ -176,6 +176,13 @@ impl Progress {
         }
     }
 
+    /// Whether a lab's step (1-based, as text) has passed once.
+    pub fn step_passed(&self, lab: &str, step: &str) -> bool {
+        self.labs
+            .get(lab)
+            .is_some_and(|l| l.steps.contains_key(step))
+    }
+
     /// Whether a lesson has been read.
     pub fn is_read(&self, lesson: &str) -> bool {
         self.lessons

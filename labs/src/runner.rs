@@ -4,8 +4,8 @@
 use crate::capture;
 use crate::sandbox::Sandbox;
 use layerlab_core::lab::{
-    Attempt, Check, CheckKind, CommandOutput, Decision, Lab, Observation, Probe, Step, StepResult,
-    evaluate, probe,
+    Attempt, Check, CheckKind, CheckResult, CommandOutput, Decision, Lab, Observation, Probe, Step,
+    StepResult, evaluate, probe,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -78,7 +78,7 @@ pub fn run_check(
     check: &Check,
     answer: Option<&str>,
     keep: Option<&std::path::Path>,
-) -> layerlab_core::lab::CheckResult {
+) -> CheckResult {
     run_check_with(sb, check, answer, keep, &mut Snapshots::default())
 }
 
@@ -88,7 +88,7 @@ fn run_check_with(
     answer: Option<&str>,
     keep: Option<&std::path::Path>,
     snapshots: &mut Snapshots,
-) -> layerlab_core::lab::CheckResult {
+) -> CheckResult {
     let t0 = Instant::now();
     let now = || t0.elapsed().as_millis() as u64;
     let mut attempt = Attempt::new(check, now());
@@ -111,6 +111,18 @@ fn epoch_ms() -> u64 {
 /// Runs every check of step `index` (0-based). Captures are kept in the
 /// sandbox folder as `step-N-check-M.pcap` for the journey view.
 pub fn run_step(sb: &Sandbox, lab: &Lab, index: usize, answer: Option<&str>) -> StepResult {
+    run_step_reporting(sb, lab, index, answer, |_, _| {})
+}
+
+/// [`run_step`], telling `on_check` each check's result (with its 0-based
+/// index) as soon as it is decided, so a server can stream them.
+pub fn run_step_reporting(
+    sb: &Sandbox,
+    lab: &Lab,
+    index: usize,
+    answer: Option<&str>,
+    mut on_check: impl FnMut(usize, &CheckResult),
+) -> StepResult {
     let step = &lab.steps[index];
     let mut snapshots = Snapshots::default();
     let checks = step
@@ -121,7 +133,9 @@ pub fn run_step(sb: &Sandbox, lab: &Lab, index: usize, answer: Option<&str>) -> 
             let keep = sb
                 .dir
                 .join(format!("step-{}-check-{}.pcap", index + 1, ci + 1));
-            run_check_with(sb, c, answer, Some(&keep), &mut snapshots)
+            let r = run_check_with(sb, c, answer, Some(&keep), &mut snapshots);
+            on_check(ci, &r);
+            r
         })
         .collect::<Vec<_>>();
     StepResult {

@@ -45,9 +45,12 @@ enum Command {
         /// Address to listen on; 0.0.0.0 exposes the server to the network.
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
-        /// kube context for kind labs (default: the current context).
+        /// kube context for kind labs (default: kind-layerlab).
         #[arg(long)]
         context: Option<String>,
+        /// Serve the course only: no lab sandboxes, checks or console.
+        #[arg(long)]
+        no_labs: bool,
         /// Log JSON lines instead of text (filter with RUST_LOG).
         #[arg(long)]
         log_json: bool,
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
             port,
             bind,
             context,
+            no_labs,
             log_json,
             health_check,
         }) => serve(
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
                 port,
                 bind,
                 context,
+                labs: !no_labs,
                 log_json,
                 ..Default::default()
             },

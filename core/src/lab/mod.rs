@@ -15,6 +15,7 @@ pub use linux::shell_quote;
 pub mod matching;
 mod report;
 mod spec;
+mod view;
 
 pub use attempt::{Attempt, Decision, POLL_MS};
 pub use capture::{PacketRecord, packet_records};
@@ -26,3 +27,4 @@ pub use spec::{
     HttpCheck, InterfaceCheck, IptablesCheck, Lab, LoadedLabs, Mode, NamespaceCheck, Needs,
     NodeCheck, PeerSpec, ResourceCheck, RouteCheck, Step, SysctlCheck, TextMatch, load_labs,
 };
+pub use view::{CheckView, LabView, StepView};

@@ -9,6 +9,7 @@
 //! one grader and one progress format.
 
 pub mod answer;
+pub mod events;
 pub mod keys;
 pub mod nav;
 pub mod stack;

@@ -13,7 +13,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import net from "node:net";
@@ -44,6 +44,7 @@ const CHROMIUM_ARGS = [
 ];
 
 let server;
+let sandboxDir;
 let serverLog = "";
 let base;
 let browser;
@@ -96,8 +97,11 @@ before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
+  // Lab sandboxes of this server live apart from any the developer runs.
+  sandboxDir = fs.mkdtempSync(path.join(ARTIFACTS, "sandboxes-"));
   server = spawn(env("LAYERLAB_BIN"), ["serve", "--port", String(port)], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LAYERLAB_SANDBOX_DIR: sandboxDir },
   });
   server.stdout.on("data", (d) => (serverLog += d));
   server.stderr.on("data", (d) => (serverLog += d));
@@ -124,7 +128,12 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill("SIGTERM");
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.once("exit", r));
+    server.kill("SIGTERM");
+    // The server removes the sandboxes it started on its way out.
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  }
   fs.writeFileSync(path.join(ARTIFACTS, "budgets.json"), JSON.stringify(budgets, null, 2) + "\n");
   console.log("measured budgets:", JSON.stringify(budgets, null, 2));
 });
@@ -461,6 +470,74 @@ describe("packet journeys", () => {
       const near = s.stops.some((p) => Math.hypot(p.x - s.packet.x, p.y - s.packet.y) < 1.5);
       assert.ok(near, `packet seen between hops at ${JSON.stringify(s.packet)} (hop ${s.hop})`);
     }
+    await closePage(page);
+  });
+});
+
+describe("labs", () => {
+  const hostNamespaces = () => {
+    try {
+      return execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+    } catch {
+      return "";
+    }
+  };
+
+  test("a sandbox lab check runs from the page: red with the reason, then green after the solution", async (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip("skipped: sandbox labs need root (CI runs as root)");
+      return;
+    }
+    const lab = await api("/api/labs/handshake");
+    const step = lab.steps[0];
+    const hostBefore = hostNamespaces();
+    const page = await newPage();
+
+    // The lesson that practises it links to the lab page.
+    const lesson = (await Promise.all(lessons().map((l) => api(`/api/lessons/${l.id}`)))).find((l) => l.lab === lab.id);
+    assert.ok(lesson, "a lesson links the handshake lab");
+    await page.goto(`${base}/lesson/${lesson.id}`);
+    await page.locator(`a[href="/lab/${lab.id}"]`).first().click();
+    await page.locator(".page.lab h1").waitFor();
+    assert.equal(await page.locator(".page.lab h1").textContent(), lab.title);
+    assert.equal(await page.locator(".lab-steps li").count(), lab.steps.length);
+    assert.equal(await page.locator(".lab-check-row").count(), step.checks.length);
+
+    await page.locator("#lab-start").click();
+    await page.locator("#lab-status.pill.on").waitFor({ timeout: 30_000 });
+    // Checked by hand before doing anything: red, with what was wrong.
+    await page.locator("#lab-check").click();
+    await page.locator("#lab-step-result.error").waitFor({ timeout: 60_000 });
+    const failed = page.locator(".lab-check-row.failed").first();
+    await failed.waitFor();
+    assert.ok((await failed.locator(".check-message").textContent()).length > 0, "a failed check says why");
+    assert.ok(await page.locator('.lab-steps li[data-step="1"].failed').count(), "the step list shows the failure");
+
+    // Apply the solution from the page: the same checks turn green.
+    await page.locator(".lab-solution summary").click();
+    await page.locator("#lab-solve").click();
+    await page.locator('.lab-steps li[data-step="1"].passed').waitFor({ timeout: 60_000 });
+    await page.locator("#lab-step-result.ok").waitFor();
+    assert.equal(await page.locator(".lab-check-row.passed").count(), step.checks.length);
+    const saved = JSON.parse(await page.evaluate(() => localStorage.getItem("layerlab.progress")));
+    assert.ok(saved.labs?.[lab.id]?.steps?.["1"], `progress records the step: ${JSON.stringify(saved.labs)}`);
+
+    // The console runs in the sandbox, which the host does not see.
+    await page.locator("#lab-console-input").fill("ip netns list");
+    await page.locator("#lab-console-input").press("Enter");
+    await page.locator("#lab-console-output .console-entry").waitFor({ timeout: 30_000 });
+    assert.match(await page.locator("#lab-console-output").textContent(), /client/);
+    assert.doesNotMatch(hostNamespaces(), /\bclient\b/, "the sandbox's namespace is not on the host");
+    await shot(page, "lab-step-passed.png");
+
+    // The report for grading counts the step.
+    const report = await api(`/api/labs/${lab.id}/report`);
+    assert.equal(report.steps[0].passed, true);
+    assert.ok(report.score > 0);
+
+    await page.locator("#lab-stop").click();
+    await page.locator("#lab-start").waitFor({ timeout: 30_000 });
+    assert.equal(hostNamespaces(), hostBefore, "the host's namespaces are as before");
     await closePage(page);
   });
 });

@@ -2,14 +2,19 @@
 
 use crate::AppState;
 use crate::error::{ApiError, shorten};
+use crate::labs::CheckEvent;
 use axum::Json;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Serialize;
+use layerlab_core::lab::Lab;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use serde_json::error::Category;
+use std::time::Duration;
 use tower_http::timeout::TimeoutError;
 
 /// Body of `GET /api/health`.
@@ -61,33 +66,250 @@ pub(crate) async fn journey(
     }
 }
 
-/// What every labs endpoint answers until the labs engine is wired in.
-fn no_lab_engine() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "lab engine not available yet",
-    )
+pub(crate) async fn labs(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    state.content.lab_index.respond(&headers)
 }
 
-pub(crate) async fn labs() -> ApiError {
-    no_lab_engine()
+pub(crate) async fn lab(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match state.content.labs.get(&id) {
+        Some(doc) => doc.respond(&headers),
+        None => ApiError::not_found("lab", &id).into_response(),
+    }
 }
 
-pub(crate) async fn lab(Path(_id): Path<String>) -> ApiError {
-    no_lab_engine()
+/// The lab with this id, or a 404 naming it.
+fn find_lab(id: &str) -> Result<&'static Lab, ApiError> {
+    layerlab_labs::labs()
+        .iter()
+        .find(|l| l.id == id)
+        .ok_or_else(|| ApiError::not_found("lab", id))
+}
+
+/// Step `n` (1-based) of `lab`, or a 404 saying which steps exist.
+fn check_step(lab: &Lab, n: u32) -> Result<usize, ApiError> {
+    let n = n as usize;
+    if n <= lab.steps.len() {
+        Ok(n)
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "lab `{}` has steps 1 to {}, not {n}",
+                lab.id,
+                lab.steps.len()
+            ),
+        ))
+    }
+}
+
+/// `GET /api/labs/{id}/status`: whether its sandbox runs; starts nothing.
+pub(crate) async fn lab_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let lab = find_lab(&id)?;
+    Ok(no_store(Json(state.labs.status(lab).await)))
+}
+
+/// `POST /api/labs/{id}/start`.
+pub(crate) async fn lab_start(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.guard(&headers)?;
+    let lab = find_lab(&id)?;
+    Ok(no_store(Json(state.labs.start(lab).await?)))
+}
+
+/// `POST /api/labs/{id}/stop`.
+pub(crate) async fn lab_stop(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.guard(&headers)?;
+    let lab = find_lab(&id)?;
+    Ok(no_store(Json(state.labs.stop(lab).await?)))
+}
+
+/// `POST /api/labs/{id}/reset`.
+pub(crate) async fn lab_reset(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.guard(&headers)?;
+    let lab = find_lab(&id)?;
+    Ok(no_store(Json(state.labs.reset(lab).await?)))
 }
 
 /// `POST /api/labs/{id}/steps/{n}/check`: the request is validated in full
-/// (step number, body) before the engine is asked, so a client learns about
-/// its own mistakes with a 4xx whatever the engine's state.
+/// (step number, body, lab, step range) before the engine is asked, so a
+/// client learns about its own mistakes with a 4xx whatever the engine's
+/// state. The answer is a stream of `check` events, then one `step` (or
+/// `error`) event.
 pub(crate) async fn check(
-    Path((_id, step)): Path<(String, String)>,
+    State(state): State<AppState>,
+    Path((id, step)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let _step = parse_step(&step)?;
+    state.guard(&headers)?;
+    let step = parse_step(&step)?;
     let body = body.map_err(body_error)?;
-    let _request = parse_check_body(&body)?;
-    Err(no_lab_engine())
+    let request = parse_body(&body)?;
+    let answer = match request.get("answer") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`answer` must be a string or a number",
+            ));
+        }
+    };
+    let lab = find_lab(&id)?;
+    let step = check_step(lab, step)?;
+    state.labs.ensure_enabled()?;
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(state.labs.clone().check(lab, step, answer, tx));
+    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+        let e = rx.recv().await?;
+        let name = match &e {
+            CheckEvent::Check { .. } => "check",
+            CheckEvent::Step(_) => "step",
+            CheckEvent::Error { .. } => "error",
+        };
+        let event = Event::default()
+            .event(name)
+            .json_data(&e)
+            .unwrap_or_else(|_| Event::default().event("error"));
+        Some((Ok::<_, std::convert::Infallible>(event), rx))
+    });
+    let mut res = Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
+        .into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Reverse proxies must pass events on as they come.
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(res)
+}
+
+/// `POST /api/labs/{id}/steps/{n}/solve`.
+pub(crate) async fn solve(
+    State(state): State<AppState>,
+    Path((id, step)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.guard(&headers)?;
+    let step = parse_step(&step)?;
+    let lab = find_lab(&id)?;
+    let step = check_step(lab, step)?;
+    state.labs.solve(lab, step).await?;
+    Ok(no_store(Json(serde_json::json!({
+        "lab": lab.id,
+        "step": step,
+        "applied": lab.steps[step - 1].solution,
+    }))))
+}
+
+/// Longest console command accepted.
+const COMMAND_LIMIT: usize = 4096;
+
+/// `POST /api/labs/{id}/console` with `{"command": "..."}`: runs it in the
+/// sandbox and answers its exit code and (cut) output.
+pub(crate) async fn console(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    state.guard(&headers)?;
+    let body = body.map_err(body_error)?;
+    let request = parse_body(&body)?;
+    let command = match request.get("command") {
+        Some(Value::String(c)) if !c.trim().is_empty() && c.len() <= COMMAND_LIMIT => c.clone(),
+        Some(Value::String(c)) if c.len() > COMMAND_LIMIT => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("`command` is over {COMMAND_LIMIT} bytes"),
+            ));
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the body must be {\"command\": \"...\"} with a command that is not empty",
+            ));
+        }
+    };
+    let lab = find_lab(&id)?;
+    Ok(no_store(Json(state.labs.console(lab, command).await?)))
+}
+
+/// Query of `GET /api/labs/{id}/report`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReportQuery {
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    learner: Option<String>,
+}
+
+/// `GET /api/labs/{id}/report?format=json|junit|csv&learner=NAME`: the
+/// latest result of every step checked on this server, for grading.
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<ReportQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let lab = find_lab(&id)?;
+    let learner = q
+        .learner
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| shorten(l.trim()))
+        .unwrap_or_else(|| "web learner".to_string());
+    let report = state.labs.report(lab, learner);
+    let (body, mime, ext) = match q.format.as_deref().unwrap_or("json") {
+        "json" => (report.to_json(), "application/json", "json"),
+        "junit" => (report.to_junit(), "application/xml", "xml"),
+        "csv" => (report.to_csv(), "text/csv; charset=utf-8", "csv"),
+        other => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "format must be json, junit or csv, not {:?}",
+                    shorten(other)
+                ),
+            ));
+        }
+    };
+    let disposition = format!("attachment; filename=\"layerlab-{}-report.{ext}\"", lab.id);
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|_| {
+                    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                })?,
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn no_store(body: impl IntoResponse) -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
 /// A body that could not be read: too big (413), too slow (408), or cut off.
@@ -119,14 +341,14 @@ fn parse_step(step: &str) -> Result<u32, ApiError> {
     }
 }
 
-/// The optional body of a check run: nothing, or a JSON object (e.g. the
-/// learner's `answer` for prediction steps), handed to the engine as is.
-fn parse_check_body(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+/// An optional JSON object body: nothing, or an object (e.g. the learner's
+/// `answer` for prediction steps).
+fn parse_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
     }
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Object(map)) => Ok(map),
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "the request body must be a JSON object",

@@ -9,57 +9,96 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 use flate2::{Compression, write::GzEncoder};
+use layerlab_core::lab::{Lab, LabView, Needs};
 use layerlab_core::{Course, Journey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Write;
 
-/// One JSON document with its encodings and validators.
+/// One API document, serialized once as JSON (for everyone) and as
+/// postcard (for the browser app, which asks with `Accept:
+/// application/postcard`: decoding postcard needs far less WebAssembly than
+/// decoding JSON), each with its gzip copy and validators.
 #[derive(Debug, Clone)]
 pub struct JsonDoc {
+    json: Encoded,
+    postcard: Encoded,
+}
+
+/// One encoding of a document.
+#[derive(Debug, Clone)]
+struct Encoded {
     body: Bytes,
     etag: HeaderValue,
     gzip: Option<(Bytes, HeaderValue)>,
+    mime: &'static str,
 }
+
+/// Media type of the app's binary encoding.
+pub const POSTCARD: &str = "application/postcard";
 
 /// Bodies below this size are sent as they are: gzip would save little.
 const GZIP_MIN: usize = 1024;
 
-impl JsonDoc {
-    /// Serializes `value`, hashes it for the ETag and gzips it if worthwhile.
-    pub fn new<T: Serialize + ?Sized>(value: &T) -> Self {
-        let body = serde_json::to_vec(value).expect("course types serialize to JSON");
+impl Encoded {
+    fn new(body: Vec<u8>, mime: &'static str, suffix: &str) -> Self {
         let digest = Sha256::digest(&body);
         let tag: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        let etag = HeaderValue::from_str(&format!("\"{tag}\"")).expect("hex is a valid header");
+        let etag =
+            HeaderValue::from_str(&format!("\"{tag}{suffix}\"")).expect("hex is a valid header");
         let gzip = (body.len() >= GZIP_MIN).then(|| {
             let mut enc = GzEncoder::new(Vec::new(), Compression::default());
             enc.write_all(&body).expect("gzip into memory");
             let gz = enc.finish().expect("gzip into memory");
-            let etag =
-                HeaderValue::from_str(&format!("\"{tag}-gzip\"")).expect("hex is a valid header");
+            let etag = HeaderValue::from_str(&format!("\"{tag}{suffix}-gzip\""))
+                .expect("hex is a valid header");
             (Bytes::from(gz), etag)
         });
         Self {
             body: Bytes::from(body),
             etag,
             gzip,
+            mime,
+        }
+    }
+}
+
+impl JsonDoc {
+    /// Serializes `value` both ways, hashes each for its ETag and gzips
+    /// them if worthwhile.
+    pub fn new<T: Serialize + ?Sized>(value: &T) -> Self {
+        let json = serde_json::to_vec(value).expect("course types serialize to JSON");
+        let postcard = postcard::to_stdvec(value).expect("course types serialize to postcard");
+        Self {
+            json: Encoded::new(json, JSON, ""),
+            postcard: Encoded::new(postcard, POSTCARD, "-pc"),
         }
     }
 
     /// The uncompressed JSON.
     pub fn bytes(&self) -> &Bytes {
-        &self.body
+        &self.json.body
     }
 
-    /// A 200 with the best encoding the client accepts, or a 304 when its
-    /// cached copy is current. `no-cache`: content changes with the binary,
-    /// so clients revalidate, which costs them a 304.
+    /// A 200 with the encoding the client asks for (JSON unless `Accept`
+    /// names postcard) in the best compression it accepts, or a 304 when
+    /// its cached copy is current. `no-cache`: content changes with the
+    /// binary, so clients revalidate, which costs them a 304.
     pub fn respond(&self, req: &HeaderMap) -> Response {
-        let (body, etag, gzipped) = match &self.gzip {
+        let wants_postcard = req
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains(POSTCARD));
+        let doc = if wants_postcard {
+            &self.postcard
+        } else {
+            &self.json
+        };
+        let (body, etag, gzipped) = match &doc.gzip {
             Some((gz, etag)) if accepts_gzip(req) => (gz, etag, true),
-            _ => (&self.body, &self.etag, false),
+            _ => (&doc.body, &doc.etag, false),
         };
         let unchanged = etag_matches(req, etag.to_str().unwrap_or_default());
         let mut res = if unchanged {
@@ -70,12 +109,13 @@ impl JsonDoc {
             Response::new(Body::from(body.clone()))
         };
         let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(doc.mime));
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert(header::ETAG, etag.clone());
-        if self.gzip.is_some() {
-            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("accept, accept-encoding"),
+        );
         if gzipped && !unchanged {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
@@ -91,7 +131,18 @@ struct JourneyEntry<'a> {
     summary: &'a str,
 }
 
-/// Every API document the course and journeys yield.
+/// A lab's entry in `GET /api/labs`.
+#[derive(Debug, Serialize)]
+struct LabEntry<'a> {
+    id: &'a str,
+    title: &'a str,
+    chapter: &'a str,
+    needs: Needs,
+    summary: &'a str,
+    steps: usize,
+}
+
+/// Every API document the course, journeys and labs yield.
 #[derive(Debug)]
 pub struct Content {
     /// `GET /api/course`: the outline.
@@ -102,11 +153,26 @@ pub struct Content {
     pub journey_index: JsonDoc,
     /// `GET /api/journeys/{id}`.
     pub journeys: HashMap<String, JsonDoc>,
+    /// `GET /api/labs`: id, title, chapter, needs, summary, step count.
+    pub lab_index: JsonDoc,
+    /// `GET /api/labs/{id}`: the learner's view (no expected answers).
+    pub labs: HashMap<String, JsonDoc>,
 }
 
 impl Content {
-    /// Serializes everything the API serves from `course` and `journeys`.
-    pub fn new(course: &Course, journeys: &[Journey]) -> Self {
+    /// Serializes everything the API serves from `course`, `journeys` and `labs`.
+    pub fn new(course: &Course, journeys: &[Journey], labs: &[Lab]) -> Self {
+        let lab_index: Vec<_> = labs
+            .iter()
+            .map(|l| LabEntry {
+                id: &l.id,
+                title: &l.title,
+                chapter: &l.chapter,
+                needs: l.needs,
+                summary: &l.summary,
+                steps: l.steps.len(),
+            })
+            .collect();
         let index: Vec<_> = journeys
             .iter()
             .map(|j| JourneyEntry {
@@ -125,6 +191,11 @@ impl Content {
             journeys: journeys
                 .iter()
                 .map(|j| (j.id.clone(), JsonDoc::new(j)))
+                .collect(),
+            lab_index: JsonDoc::new(&lab_index),
+            labs: labs
+                .iter()
+                .map(|l| (l.id.clone(), JsonDoc::new(&LabView::of(l))))
                 .collect(),
         }
     }

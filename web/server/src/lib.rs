@@ -1,5 +1,6 @@
 //! layerlab's web server: the JSON API over the embedded course, the
-//! embedded browser app, and (soon) lab check runs. `layerlab serve` runs it.
+//! embedded browser app, and lab runs (sandbox or kind) with streamed check
+//! results. `layerlab serve` runs it.
 //!
 //! Everything the API returns is serialized once at startup ([`Content`]);
 //! handlers only pick a ready response. See `docs/web-api.md` for the API.
@@ -10,16 +11,18 @@ pub mod assets;
 mod content;
 mod error;
 mod http_util;
+pub mod labs;
 mod serve;
 
 pub use content::{Content, JsonDoc};
 pub use error::ApiError;
+pub use labs::LabEngine;
 pub use serve::{DEFAULT_PORT, ServeOptions, init_tracing, probe, run, serve, shutdown_signal};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{any, get, post};
@@ -42,28 +45,86 @@ pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the handlers share. Cheap to clone: everything is behind `Arc`s or
-/// static. The labs engine joins as one more field.
+/// static.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// The course and journeys as ready JSON.
+    /// The course, journeys and labs as ready JSON.
     pub content: Arc<Content>,
     /// The browser app's files (normally [`assets::ASSETS`]).
     pub assets: &'static [assets::Asset],
-    /// The kube context for kind labs (`--context`), `None` for the current one.
-    pub context: Option<String>,
+    /// Runs labs: sandboxes, the cluster connection, latest results.
+    pub labs: Arc<LabEngine>,
+    /// Host names lab actions are accepted for (`None`: any). A server on
+    /// loopback answers only to loopback names, so a web page cannot reach
+    /// it through DNS rebinding.
+    pub allowed_hosts: Option<Arc<[String]>>,
 }
 
 impl AppState {
-    /// State over the embedded course, journeys and app.
+    /// State over the embedded course, journeys, labs and app, with labs
+    /// enabled, kind labs on the default context and any Host accepted.
     pub fn embedded() -> Self {
         Self {
             content: Arc::new(Content::new(
                 layerlab_lessons::course(),
                 layerlab_lessons::journeys(),
+                layerlab_labs::labs(),
             )),
             assets: assets::ASSETS,
-            context: None,
+            labs: Arc::new(LabEngine::new(true, None)),
+            allowed_hosts: None,
         }
+    }
+
+    /// Refuses lab actions (which run commands as the server's user) that
+    /// a page of another site could have sent: a cross-site `Origin` or
+    /// `Sec-Fetch-Site`, or a `Host` this server does not answer to.
+    /// Clients that send none of these (curl, scripts) pass.
+    pub fn guard(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let refuse = |why: String| Err(ApiError::new(StatusCode::FORBIDDEN, why));
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+            && !matches!(site, "same-origin" | "none")
+        {
+            return refuse(format!(
+                "lab actions are taken only from this server's own pages (Sec-Fetch-Site: {})",
+                error::shorten(site)
+            ));
+        }
+        if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
+            if origin_host != host {
+                return refuse(format!(
+                    "lab actions are taken only from this server's own pages, not from {}",
+                    error::shorten(origin)
+                ));
+            }
+        }
+        if let Some(allowed) = &self.allowed_hosts
+            && !host.is_empty()
+        {
+            let name = host_name(host);
+            if !allowed.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+                return refuse(format!(
+                    "this server answers lab actions for {} only, not for Host {}",
+                    allowed.join(", "),
+                    error::shorten(host)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The name part of a Host header (`[::1]:8080` → `[::1]`, `a:80` → `a`).
+fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or(host)
+    } else {
+        host.split(':').next().unwrap_or(host)
     }
 }
 
@@ -78,7 +139,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/journeys/{id}", get(api::journey))
         .route("/api/labs", get(api::labs))
         .route("/api/labs/{id}", get(api::lab))
+        .route("/api/labs/{id}/status", get(api::lab_status))
+        .route("/api/labs/{id}/start", post(api::lab_start))
+        .route("/api/labs/{id}/stop", post(api::lab_stop))
+        .route("/api/labs/{id}/reset", post(api::lab_reset))
+        .route("/api/labs/{id}/console", post(api::console))
+        .route("/api/labs/{id}/report", get(api::report))
         .route("/api/labs/{id}/steps/{n}/check", post(api::check))
+        .route("/api/labs/{id}/steps/{n}/solve", post(api::solve))
         .route("/api", any(api::not_found))
         .route("/api/", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found));

@@ -3,7 +3,7 @@
 //! shutdown on Ctrl-C or SIGTERM, logging setup, and a health probe for
 //! container `HEALTHCHECK`s.
 
-use crate::{AppState, router};
+use crate::{AppState, LabEngine, router};
 use anyhow::{Context, bail};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -26,8 +26,10 @@ pub struct ServeOptions {
     pub bind: IpAddr,
     /// TCP port (0 picks a free one).
     pub port: u16,
-    /// The kube context for kind labs; `None` uses the current context.
+    /// The kube context for kind labs; `None` uses `kind-layerlab`.
     pub context: Option<String>,
+    /// Whether lab runs (sandboxes, checks, console) are allowed.
+    pub labs: bool,
     /// Log as JSON lines instead of human-readable text.
     pub log_json: bool,
     /// Connections served at once; further ones wait in the listen backlog.
@@ -48,6 +50,7 @@ impl Default for ServeOptions {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: DEFAULT_PORT,
             context: None,
+            labs: true,
             log_json: false,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
@@ -91,7 +94,16 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     init_tracing(opts.log_json);
     let started = Instant::now();
     let mut state = AppState::embedded();
-    state.context = opts.context.clone();
+    state.labs = Arc::new(LabEngine::new(opts.labs, opts.context.clone()));
+    if opts.bind.is_loopback() {
+        state.allowed_hosts = Some(["localhost", "127.0.0.1", "[::1]"].map(String::from).into());
+    } else if opts.labs {
+        warn!(
+            bind = %opts.bind,
+            "labs are on and the server is reachable from the network: anyone who can open it can run commands in lab sandboxes (use --no-labs for a course-only server)"
+        );
+    }
+    let engine = state.labs.clone();
     let app_built = state.assets.iter().any(|a| a.path == "index.html");
     let addr = SocketAddr::new(opts.bind, opts.port);
     let listener = TcpListener::bind(addr)
@@ -102,14 +114,17 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         address = %local,
         url = %format!("http://{}/", ServeOptions { port: local.port(), ..opts.clone() }.local_addr()),
         app_built,
-        context = opts.context.as_deref().unwrap_or("(current)"),
+        context = opts.context.as_deref().unwrap_or(layerlab_kube::KIND_CONTEXT),
+        labs = opts.labs,
         startup_ms = started.elapsed().as_secs_f64() * 1e3,
         "layerlab serve is listening"
     );
     if !app_built {
         warn!("the web app is not built: run `cargo xtask web` (the API works meanwhile)");
     }
-    run(listener, router(state), &opts, shutdown_signal()).await
+    let served = run(listener, router(state), &opts, shutdown_signal()).await;
+    tokio::task::spawn_blocking(move || engine.shutdown()).await?;
+    served
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets open

@@ -5,9 +5,10 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
+use layerlab_core::lab::{CheckKind, LabView};
 use layerlab_core::{CourseOutline, Journey, Lesson};
 use layerlab_server::assets::Asset;
-use layerlab_server::{AppState, BODY_LIMIT, router};
+use layerlab_server::{AppState, BODY_LIMIT, LabEngine, router};
 use serde_json::Value;
 use std::io::Read;
 use std::sync::{Arc, LazyLock};
@@ -157,13 +158,50 @@ async fn course_is_the_outline_with_validators_and_security_headers() {
     assert_eq!(r.headers[header::X_FRAME_OPTIONS], "DENY");
 }
 
+/// GETs `uri` asking for the app's binary encoding.
+async fn get_postcard<T: serde::de::DeserializeOwned>(uri: &str) -> T {
+    let r = get_with(uri, header::ACCEPT, "application/postcard").await;
+    assert_eq!(r.status, StatusCode::OK, "{uri}");
+    assert_eq!(
+        r.headers[header::CONTENT_TYPE],
+        "application/postcard",
+        "{uri}"
+    );
+    postcard::from_bytes(&r.body).unwrap_or_else(|e| panic!("{uri}: {e}"))
+}
+
+#[tokio::test]
+async fn postcard_documents_decode_to_the_same_values_as_json() {
+    let outline: CourseOutline = get_postcard("/api/course").await;
+    let json: CourseOutline = serde_json::from_slice(&get("/api/course").await.body).unwrap();
+    assert_eq!(outline, json);
+    let lesson = &outline.chapters[0].lessons[0].id;
+    let uri = format!("/api/lessons/{lesson}");
+    let pc: Lesson = get_postcard(&uri).await;
+    let json: Lesson = serde_json::from_slice(&get(&uri).await.body).unwrap();
+    assert_eq!(pc, json);
+    for j in layerlab_lessons::journeys() {
+        let pc: Journey = get_postcard(&format!("/api/journeys/{}", j.id)).await;
+        assert_eq!(&pc, j);
+    }
+    for l in layerlab_labs::labs() {
+        let pc: LabView = get_postcard(&format!("/api/labs/{}", l.id)).await;
+        assert_eq!(pc, LabView::of(l));
+    }
+    // Each encoding has its own validator, so caches never mix them up.
+    let a = get_with("/api/course", header::ACCEPT, "application/postcard").await;
+    let b = get("/api/course").await;
+    assert_ne!(a.headers[header::ETAG], b.headers[header::ETAG]);
+    assert!(a.body.len() < b.body.len(), "postcard is the smaller one");
+}
+
 #[tokio::test]
 async fn course_gzip_decodes_to_the_same_json() {
     let plain = get("/api/course").await;
     let gz = get_with("/api/course", header::ACCEPT_ENCODING, "br, gzip").await;
     assert_eq!(gz.status, StatusCode::OK);
     assert_eq!(gz.headers[header::CONTENT_ENCODING], "gzip");
-    assert_eq!(gz.headers[header::VARY], "accept-encoding");
+    assert_eq!(gz.headers[header::VARY], "accept, accept-encoding");
     assert!(
         gz.body.len() < plain.body.len() / 2,
         "gzip should shrink JSON"
@@ -266,22 +304,241 @@ async fn invalid_utf8_in_a_path_is_a_400() {
 }
 
 #[tokio::test]
-async fn labs_say_the_engine_is_missing() {
-    for uri in ["/api/labs", "/api/labs/bridge-lab"] {
-        let r = get(uri).await;
-        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
-        assert_eq!(r.error(), "lab engine not available yet");
+async fn labs_index_and_learner_views_hide_expected_answers() {
+    let index = get("/api/labs").await;
+    assert_eq!(index.status, StatusCode::OK);
+    let index = index.json();
+    let entries = index.as_array().expect("an array");
+    assert_eq!(entries.len(), layerlab_labs::labs().len());
+    for (entry, lab) in entries.iter().zip(layerlab_labs::labs()) {
+        assert_eq!(entry["id"], lab.id.as_str());
+        assert_eq!(entry["steps"], lab.steps.len());
+        let r = get(&format!("/api/labs/{}", lab.id)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", lab.id);
+        let view: LabView = serde_json::from_slice(&r.body).expect("a LabView");
+        assert_eq!(view, LabView::of(lab));
+        // Answer checks' expected values stay on the server.
+        let text = String::from_utf8_lossy(&r.body);
+        for step in &lab.steps {
+            for c in &step.checks {
+                if let CheckKind::Answer(a) = &c.kind {
+                    assert!(
+                        !text.contains(&a.expected),
+                        "{} leaks {}",
+                        lab.id,
+                        a.expected
+                    );
+                }
+            }
+        }
     }
-    for body in ["", "{}", r#"{"answer": "pod-b"}"#] {
-        let r = send(
+    let handshake: LabView =
+        serde_json::from_slice(&get("/api/labs/handshake").await.body).unwrap();
+    assert!(handshake.steps.iter().any(|s| s.question.is_some()));
+}
+
+#[tokio::test]
+async fn unknown_labs_and_steps_are_404_naming_them() {
+    for (method, uri, needle) in [
+        (Method::GET, "/api/labs/bridge-lab", "bridge-lab"),
+        (Method::GET, "/api/labs/bridge-lab/status", "bridge-lab"),
+        (Method::POST, "/api/labs/bridge-lab/start", "bridge-lab"),
+        (
             Method::POST,
             "/api/labs/bridge-lab/steps/2/check",
-            Body::from(body),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{body:?}");
-        assert_eq!(r.error(), "lab engine not available yet");
+            "bridge-lab",
+        ),
+        (
+            Method::POST,
+            "/api/labs/bridge-lab/steps/2/solve",
+            "bridge-lab",
+        ),
+        (Method::GET, "/api/labs/bridge-lab/report", "bridge-lab"),
+        (
+            Method::POST,
+            "/api/labs/handshake/steps/99/check",
+            "steps 1 to 5, not 99",
+        ),
+        (
+            Method::POST,
+            "/api/labs/handshake/steps/6/solve",
+            "steps 1 to 5, not 6",
+        ),
+    ] {
+        let r = send(method.clone(), uri, Body::empty()).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {uri}");
+        let msg = r.error();
+        assert!(msg.contains(needle), "{uri}: {msg}");
     }
+}
+
+#[tokio::test]
+async fn lab_actions_from_other_sites_are_refused() {
+    let post = |uri: &str, name: &'static str, value: &str| {
+        Request::post(uri)
+            .header(header::HOST, "127.0.0.1:8080")
+            .header(name, value)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "http://evil.example"),
+        ("origin", "http://127.0.0.1:9999"),
+    ] {
+        for uri in [
+            "/api/labs/handshake/start",
+            "/api/labs/handshake/steps/1/check",
+            "/api/labs/handshake/steps/1/solve",
+            "/api/labs/handshake/console",
+            "/api/labs/handshake/reset",
+            "/api/labs/handshake/stop",
+        ] {
+            let r = send_to(app(), post(uri, name, value)).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri} {name}: {value}");
+            assert!(r.error().contains("this server"), "{uri}");
+        }
+    }
+    // A loopback server answers only to loopback names (DNS rebinding).
+    let loopback = router(AppState {
+        allowed_hosts: Some(["localhost".to_string(), "127.0.0.1".to_string()].into()),
+        ..STATE.clone()
+    });
+    let rebound = Request::post("/api/labs/handshake/start")
+        .header(header::HOST, "rebind.example:8080")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::ORIGIN, "http://rebind.example:8080")
+        .body(Body::empty())
+        .unwrap();
+    let r = send_to(loopback, rebound).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.error().contains("rebind.example"), "names the host");
+}
+
+#[tokio::test]
+async fn with_labs_turned_off_runs_are_503_and_views_still_work() {
+    let off = || {
+        router(AppState {
+            labs: Arc::new(LabEngine::new(false, None)),
+            ..STATE.clone()
+        })
+    };
+    for uri in [
+        "/api/labs/handshake/start",
+        "/api/labs/handshake/steps/1/check",
+        "/api/labs/handshake/steps/1/solve",
+        "/api/labs/handshake/reset",
+    ] {
+        let r = send_to(off(), Request::post(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+        assert!(r.error().contains("--no-labs"), "{uri}");
+    }
+    let console = Request::post("/api/labs/handshake/console")
+        .body(Body::from(r#"{"command": "ip netns"}"#))
+        .unwrap();
+    assert_eq!(
+        send_to(off(), console).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let view = send_to(
+        off(),
+        Request::get("/api/labs/handshake")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(view.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bad_console_and_answer_bodies_are_4xx() {
+    let long = format!(r#"{{"command": "{}"}}"#, "x".repeat(5000));
+    for (uri, body, status, needle) in [
+        (
+            "/api/labs/handshake/console",
+            "",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "command",
+        ),
+        (
+            "/api/labs/handshake/console",
+            r#"{"command": "  "}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "command",
+        ),
+        (
+            "/api/labs/handshake/console",
+            r#"{"command": 7}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "command",
+        ),
+        (
+            "/api/labs/handshake/console",
+            &long,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "4096",
+        ),
+        (
+            "/api/labs/handshake/console",
+            "{oops",
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            "/api/labs/handshake/steps/5/check",
+            r#"{"answer": [1]}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "answer",
+        ),
+        (
+            "/api/labs/handshake/steps/5/check",
+            r#"{"answer": {}}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "answer",
+        ),
+    ] {
+        let r = send(Method::POST, uri, Body::from(body.to_string())).await;
+        assert_eq!(r.status, status, "{uri} {body:.40}");
+        let msg = r.error();
+        assert!(msg.contains(needle), "{uri}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn reports_come_in_three_formats_and_count_unchecked_steps_as_failed() {
+    let r = get("/api/labs/router/report?learner=Ada%20L").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("layerlab-router-report.json")
+    );
+    let report = r.json();
+    assert_eq!(report["learner"], "Ada L");
+    assert_eq!(report["score"], 0);
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(
+        steps.len(),
+        layerlab_labs::find("router").unwrap().steps.len()
+    );
+    assert!(steps.iter().all(|s| s["passed"] == false));
+    let junit = get("/api/labs/router/report?format=junit").await;
+    assert_eq!(junit.status, StatusCode::OK);
+    assert_eq!(junit.headers[header::CONTENT_TYPE], "application/xml");
+    assert!(String::from_utf8_lossy(&junit.body).contains("<testsuites"));
+    let csv = get("/api/labs/router/report?format=csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let bad = get("/api/labs/router/report?format=pdf").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.error().contains("pdf"));
 }
 
 #[tokio::test]
@@ -372,7 +629,7 @@ async fn oversized_bodies_are_413_declared_or_streamed() {
         Body::from(vec![b' '; BODY_LIMIT]),
     )
     .await;
-    assert_eq!(fits.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(fits.status, StatusCode::NOT_FOUND, "read, then no lab `l`");
 }
 
 #[tokio::test(start_paused = true)]

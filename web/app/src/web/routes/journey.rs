@@ -223,9 +223,9 @@ fn Controls(player: Player, hops: usize) -> impl IntoView {
                     <button
                         class="speed-button"
                         class:active=move || player.speed.get() == s
-                        data-speed=s.to_string()
+                        data-speed=speed_label(s)
                         on:click=move |_| player.set_speed(s)
-                    >{format!("{s}×")}</button>
+                    >{speed_label(s)}"×"</button>
                 }).map(IntoAny::into_any).collect_view()}
             </div>
             <div class="progress-track" aria-hidden="true">
@@ -273,7 +273,7 @@ fn Diagram(layout: Arc<Layout>, journey: Arc<Journey>, player: Player) -> impl I
             view! {
                 <g class="wire">
                     <line x1=w.from.x y1=w.from.y x2=w.to.x y2=w.to.y />
-                    {(!w.label.is_empty()).then(|| view! { <text x=mx y=my - 5.0 text-anchor="middle">{w.label.clone()}</text> })}
+                    {(!w.label.is_empty()).then(|| view! { <text x=px(mx) y=px(my - 5.0) text-anchor="middle">{w.label.clone()}</text> })}
                 </g>
             }
         })
@@ -282,7 +282,7 @@ fn Diagram(layout: Arc<Layout>, journey: Arc<Journey>, player: Player) -> impl I
         .stops
         .iter()
         .enumerate()
-        .map(|(i, p)| view! { <circle class="stop" data-stop=i.to_string() cx=p.x cy=p.y r="3" /> })
+        .map(|(i, p)| view! { <circle class="stop" data-stop=i.to_string() cx=px(p.x) cy=px(p.y) r="3" /> })
         .map(IntoAny::into_any)
         .collect_view();
     let trail = {
@@ -350,6 +350,16 @@ fn icon(d: &'static str) -> impl IntoView {
     view! { <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d=d /></svg> }
 }
 
+/// A speed as the buttons show it (no float formatting in the download).
+fn speed_label(s: f64) -> &'static str {
+    match s {
+        x if x < 1.0 => "0.5",
+        x if x < 2.0 => "1",
+        x if x < 4.0 => "2",
+        _ => "4",
+    }
+}
+
 /// Diagram units as whole numbers: exact enough, and keeps float formatting
 /// code out of the download.
 fn px(v: f64) -> i64 {
@@ -380,8 +390,8 @@ fn node_view(
         view! {
             <g class=class data-node=id class:at=is_at class:visited=was_visited>
                 <title>{format!("{} ({kind})", b.label)}</title>
-                <rect x=b.x y=b.y width=b.w height=b.h rx="10" />
-                <text class="container-label" x=b.x + 12.0 y=b.y + 18.0>{b.label.clone()}</text>
+                <rect x=px(b.x) y=px(b.y) width=px(b.w) height=px(b.h) rx="10" />
+                <text class="container-label" x=px(b.x + 12.0) y=px(b.y + 18.0)>{b.label.clone()}</text>
             </g>
         }
         .into_any()
@@ -392,13 +402,13 @@ fn node_view(
             .lines
             .iter()
             .enumerate()
-            .map(|(i, l)| view! { <tspan x=b.x + b.w / 2.0 y=first_y + 16.0 * i as f64>{l.clone()}</tspan> })
+            .map(|(i, l)| view! { <tspan x=px(b.x + b.w / 2.0) y=px(first_y + 16.0 * i as f64)>{l.clone()}</tspan> })
             .map(IntoAny::into_any).collect_view();
         view! {
             <g class=class data-node=id class:at=is_at class:visited=was_visited>
                 <title>{format!("{} ({kind})", b.label)}</title>
-                <rect x=b.x y=b.y width=b.w height=b.h rx="8" />
-                <rect class="kind-stripe" x=b.x y=b.y + 8.0 width="4" height=b.h - 16.0 rx="2" />
+                <rect x=px(b.x) y=px(b.y) width=px(b.w) height=px(b.h) rx="8" />
+                <rect class="kind-stripe" x=px(b.x) y=px(b.y + 8.0) width="4" height=px(b.h - 16.0) rx="2" />
                 <text class="leaf-label" text-anchor="middle">{lines}</text>
             </g>
         }

@@ -1,47 +1,613 @@
-//! `/lab/{id}`: a lab's steps, shown only when the server offers labs.
+//! `/lab/{id}`: a lab panel. Steps with their instructions, a checklist
+//! whose rows turn green or red as the server streams check results
+//! (expected vs observed on failure), hints earned by failed checks, the
+//! solution on request, a console into the lab's sandbox, and the report.
+//! While the sandbox runs, the current step re-checks itself every few
+//! seconds, so it turns green as the learner works.
 
-use crate::web::api;
+use crate::web::{Ctx, api, doc, routes, store};
+use layerlab_core::lab::{CheckResult, CommandOutput, LabView, Needs, StepResult};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// What the page needs of `GET /api/labs/{id}` until the lab panel exists.
-#[derive(Deserialize)]
-struct LabHeader {
+/// `GET /api/labs/{id}/status` and the answer to start/reset/stop.
+#[derive(Debug, Clone, Deserialize)]
+struct LabStatus {
+    running: bool,
+    shell: String,
     #[serde(default)]
-    title: String,
+    rootless: Option<bool>,
+    #[serde(default)]
+    context: Option<String>,
 }
 
-/// The lab page. Until the server's labs API answers, it says so plainly
-/// instead of showing a lab that cannot run.
+/// A streamed check event (`check`, `step` or `error`).
+#[derive(Deserialize)]
+struct CheckEvent {
+    #[serde(default)]
+    index: usize,
+    #[serde(default)]
+    result: Option<CheckResult>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// The answer to a solve request (only its success matters here).
+#[derive(Deserialize)]
+struct Applied {}
+
+/// `{"key": "value"}` with the value escaped.
+fn json_body(key: &str, value: &str) -> String {
+    let value = serde_json::to_string(value).unwrap_or_default();
+    format!("{{\"{key}\":{value}}}")
+}
+
+/// How often the current step re-checks itself while the sandbox runs.
+const LIVE_EVERY: Duration = Duration::from_secs(2);
+
+/// What the panel shows and changes. One signal holds it all: every
+/// distinct signal type costs the download its own copy of the reactive
+/// machinery, and this page is small enough to redraw as a whole.
+#[derive(Clone)]
+struct LabState {
+    lab: Arc<LabView>,
+    status: Option<Result<LabStatus, String>>,
+    current: usize,
+    /// Latest finished result per step.
+    results: Vec<Option<StepResult>>,
+    /// Results of the run in flight, check by check.
+    partial: Vec<Option<CheckResult>>,
+    checking: bool,
+    /// Failed runs per step (hints unlock with them).
+    failures: Vec<u32>,
+    busy: Option<&'static str>,
+    message: Option<Result<String, String>>,
+    console: Vec<(String, CommandOutput)>,
+    live: bool,
+}
+
+/// Handles on the panel's state; `Copy`, so closures share it freely.
+#[derive(Clone, Copy)]
+struct Panel {
+    s: RwSignal<LabState>,
+    answer: RwSignal<String>,
+}
+
+/// The lab page.
 #[component]
 pub fn LabPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let lab = api::fetch::<LabHeader>(move || format!("/api/labs/{}", id()));
-    crate::web::set_title("Lab");
-    move || {
-        let body = match lab.get() {
-            None => crate::web::routes::loading(),
-            Some(Ok(lab)) => {
-                let title = if lab.title.is_empty() { "Lab".to_string() } else { lab.title.clone() };
-                view! {
-                    <h1>{title}</h1>
-                    <p class="muted">"Run this lab from the terminal with "<code>{format!("layerlab lab {}", id())}</code>"; its live checklist comes to the browser with the lab API."</p>
-                }
-                .into_any()
-            }
-            Some(Err(e)) => view! {
-                <h1>{format!("Lab {}", id())}</h1>
-                <div class="admonition note">
-                    <p class="admonition-title">"Labs are not available here yet"</p>
-                    <p>{format!("The server answered: {e}")}</p>
-                    <p>"Labs run in a network sandbox on the machine that serves this page; start them from the terminal tutor."</p>
-                </div>
-                <p><a href="/">"Back to the course"</a></p>
-            }
-            .into_any(),
-        };
-        view! { <article class="page narrow">{body}</article> }
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let lab = api::fetch::<LabView>(move || format!("/api/labs/{}", id.get()));
+    move || match lab.get() {
+        None => routes::loading(),
+        Some(Err(e)) => routes::load_error("this lab", e),
+        Some(Ok(l)) => {
+            crate::web::set_title(&l.title);
+            panel(l)
+        }
     }
+}
+
+impl Panel {
+    fn id(self) -> String {
+        self.s.with_untracked(|s| s.lab.id.clone())
+    }
+
+    fn running(self) -> bool {
+        self.s
+            .with_untracked(|s| matches!(s.status, Some(Ok(ref st)) if st.running))
+    }
+
+    fn say(self, message: Result<String, String>) {
+        self.s.update(|s| s.message = Some(message));
+    }
+
+    /// Asks the server whether the sandbox runs.
+    async fn refresh_status(self) {
+        let path = format!("/api/labs/{}/status", self.id());
+        let status = api::get::<LabStatus>(&path).await;
+        self.s.update(|s| s.status = Some(status));
+    }
+}
+
+fn panel(lab: Arc<LabView>) -> AnyView {
+    let ctx = expect_context::<Ctx>();
+    let steps = lab.steps.len();
+    // Start on the first step the learner has not passed.
+    let first_open = (1..=steps)
+        .find(|n| {
+            !ctx.progress
+                .with_untracked(|pr| pr.step_passed(&lab.id, &n.to_string()))
+        })
+        .unwrap_or(1);
+    let p = Panel {
+        s: RwSignal::new(LabState {
+            lab: lab.clone(),
+            status: None,
+            current: first_open - 1,
+            results: vec![None; steps],
+            partial: Vec::new(),
+            checking: false,
+            failures: vec![0; steps],
+            busy: None,
+            message: None,
+            console: Vec::new(),
+            live: true,
+        }),
+        answer: RwSignal::new(String::new()),
+    };
+    leptos::task::spawn_local(p.refresh_status());
+    if let Ok(handle) = set_interval_with_handle(move || live_tick(ctx, p), LIVE_EVERY) {
+        on_cleanup(move || handle.clear());
+    }
+
+    let step_list = lab
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let title = format!("{}. {}", i + 1, s.title);
+            view! {
+                <li class=move || step_class(ctx, p, i) data-step=i + 1>
+                    <button class="step-link" on:click=move |_| select(p, i)>
+                        <span class="step-mark" aria-hidden="true"></span>
+                        {title}
+                    </button>
+                </li>
+            }
+        })
+        .collect_view();
+
+    let needs = match lab.needs {
+        Needs::Sandbox => "Runs in a private network sandbox on the server's machine",
+        Needs::Kind => "Runs against the kind cluster the server is configured for",
+    };
+    view! {
+        <article class="page lab">
+            <header class="lab-header">
+                <p class="eyebrow">"Lab"</p>
+                <h1>{lab.title.clone()}</h1>
+                <p class="lead">{lab.summary.clone()}</p>
+                {move || status_bar(p, needs)}
+                {move || p.s.with(|s| s.message.clone()).map(|m| {
+                    let (class, text) = match m {
+                        Ok(t) => ("lab-message ok", t),
+                        Err(t) => ("lab-message error", t),
+                    };
+                    view! { <p class=class role="status">{text}</p> }
+                })}
+            </header>
+            <div class="lab-body">
+                <nav class="lab-steps" aria-label="Steps"><ol>{step_list}</ol></nav>
+                <section class="lab-step" aria-live="polite">{move || step_view(ctx, p, p.s.with(|s| s.current))}</section>
+            </div>
+            {(lab.needs == Needs::Sandbox).then(|| console_view(p))}
+        </article>
+    }
+    .into_any()
+}
+
+/// `passed`, `failed`, `current` classes of a step in the list.
+fn step_class(ctx: Ctx, p: Panel, i: usize) -> String {
+    let (result, current, id) = p.s.with(|s| {
+        (
+            s.results[i].as_ref().map(|r| r.passed),
+            s.current == i,
+            s.lab.id.clone(),
+        )
+    });
+    let recorded = ctx
+        .progress
+        .with(|pr| pr.step_passed(&id, &(i + 1).to_string()));
+    let state = match result {
+        Some(true) => "passed",
+        Some(false) => "failed",
+        None if recorded => "passed",
+        None => "",
+    };
+    if current {
+        format!("{state} current")
+    } else {
+        state.to_string()
+    }
+}
+
+fn select(p: Panel, i: usize) {
+    if p.s.with_untracked(|s| s.current) != i {
+        p.s.update(|s| {
+            s.current = i;
+            s.partial.clear();
+        });
+        p.answer.set(String::new());
+    }
+}
+
+fn status_bar(p: Panel, needs: &'static str) -> AnyView {
+    let (status, busy, id) =
+        p.s.with(|s| (s.status.clone(), s.busy.is_some(), s.lab.id.clone()));
+    let (state, detail, shell) = match status {
+        None => ("checking", "Asking the server…".to_string(), String::new()),
+        Some(Err(e)) => ("off", e, String::new()),
+        Some(Ok(s)) => {
+            let detail = match (s.running, s.rootless, s.context) {
+                (false, _, _) => "Not started".to_string(),
+                (true, Some(true), _) => "Sandbox running (rootless)".to_string(),
+                (true, _, Some(ctx)) => format!("Connected to {ctx}"),
+                (true, _, _) => "Sandbox running".to_string(),
+            };
+            (if s.running { "on" } else { "off" }, detail, s.shell)
+        }
+    };
+    let running = state == "on";
+    let button = |id: &'static str, label: &'static str, action: &'static str| {
+        let class = if action == "start" {
+            "button primary"
+        } else {
+            "button"
+        };
+        view! { <button id=id class=class disabled=busy on:click=move |_| lifecycle(p, action)>{label}</button> }
+    };
+    view! {
+        <div class="lab-bar">
+            <span id="lab-status" class=format!("pill {state}")>{detail}</span>
+            <span class="muted small">{needs}</span>
+            <span class="spacer"></span>
+            {(!running).then(|| button("lab-start", "Start lab", "start"))}
+            {running.then(|| button("lab-reset", "Reset", "reset"))}
+            {running.then(|| button("lab-stop", "Stop", "stop"))}
+            <a class="button" href=format!("/api/labs/{id}/report") download="">"Report"</a>
+        </div>
+        {(!shell.is_empty()).then(|| view! {
+            <p class="muted small">"In a terminal on the server's machine: "<code>{shell}</code></p>
+        })}
+    }
+    .into_any()
+}
+
+/// Start, reset or stop the sandbox.
+fn lifecycle(p: Panel, action: &'static str) {
+    let path = format!("/api/labs/{}/{action}", p.id());
+    p.s.update(|s| {
+        s.busy = Some(action);
+        s.message = None;
+    });
+    leptos::task::spawn_local(async move {
+        let r = api::post::<LabStatus>(&path, "{}").await;
+        p.s.update(|s| {
+            s.busy = None;
+            match r {
+                Ok(st) => {
+                    if action != "start" {
+                        s.results.iter_mut().for_each(|r| *r = None);
+                        s.partial.clear();
+                        s.console.clear();
+                    }
+                    s.status = Some(Ok(st));
+                }
+                Err(e) => s.message = Some(Err(e)),
+            }
+        });
+    });
+}
+
+fn step_view(ctx: Ctx, p: Panel, i: usize) -> AnyView {
+    let lab = p.s.with_untracked(|s| s.lab.clone());
+    let step = &lab.steps[i];
+    let total = lab.steps.len();
+    let has_question = step.question.is_some();
+    let checks = (0..step.checks.len())
+        .map(|ci| move || check_row(p, i, ci))
+        .collect_view();
+    let hints = move || {
+        p.s.with(|s| {
+            s.lab
+                .hints_after(i, s.failures[i])
+                .map(|h| view! { <li>{doc::ticked(&h.text)}</li> })
+                .collect_view()
+        })
+    };
+    let idle = move || p.s.with(|s| !s.checking && s.busy.is_none());
+    view! {
+        <header class="step-header">
+            <span class="muted">{format!("Step {} of {total}", i + 1)}</span>
+            <h2>{step.title.clone()}</h2>
+        </header>
+        {doc::blocks(&step.document.blocks)}
+        {step.question.as_ref().map(|q| view! {
+            <form class="lab-answer" on:submit=move |e| { e.prevent_default(); run_check(ctx, p, false); }>
+                <label for="lab-answer-input">{doc::ticked(q)}</label>
+                <input id="lab-answer-input" type="text" autocomplete="off" prop:value=move || p.answer.get()
+                    on:input=move |e| p.answer.set(event_target_value(&e)) />
+            </form>
+        })}
+        <div class="lab-actions">
+            <button id="lab-check" class="button primary" disabled=move || !idle() on:click=move |_| run_check(ctx, p, false)>
+                {move || if p.s.with(|s| s.checking) { "Checking…" } else { "Check" }}
+            </button>
+            {(!has_question).then(|| view! {
+                <label class="muted small"><input type="checkbox" prop:checked=move || p.s.with(|s| s.live)
+                    on:change=move |e| p.s.update(|s| s.live = event_target_checked(&e)) />" Check as I work"</label>
+            })}
+            {(i + 1 < total).then(|| view! {
+                <button class="button" on:click=move |_| select(p, i + 1)>"Next step"</button>
+            })}
+        </div>
+        <ul class="lab-checks">{checks}</ul>
+        {move || step_summary(p, i)}
+        <details class="lab-hints">
+            <summary>{format!("Hints ({})", step.hints.len())}</summary>
+            <ul>{hints}</ul>
+            <p class="muted small">"More hints appear as checks fail."</p>
+        </details>
+        <details class="lab-solution">
+            <summary>"Solution"</summary>
+            <pre><code>{step.solution.join("\n")}</code></pre>
+            <button id="lab-solve" class="button" disabled=move || !idle() on:click=move |_| solve(ctx, p, i)>
+                "Apply the solution"
+            </button>
+        </details>
+    }
+    .into_any()
+}
+
+/// One row of the checklist: pending, running, passed or failed with why.
+fn check_row(p: Panel, step: usize, ci: usize) -> AnyView {
+    let (title, result, checking) = p.s.with(|s| {
+        let live = s.partial.get(ci).cloned().flatten();
+        let done = s.results[step]
+            .as_ref()
+            .and_then(|r| r.checks.get(ci).cloned());
+        (
+            s.lab.steps[step].checks[ci].title.clone(),
+            live.or(if s.checking { None } else { done }),
+            s.checking,
+        )
+    });
+    let class = match &result {
+        Some(r) if r.passed => "passed",
+        Some(_) => "failed",
+        None if checking => "running",
+        None => "pending",
+    };
+    let detail = result.map(|r| {
+        let mismatches = (!r.passed && !r.mismatches.is_empty()).then(|| {
+            let rows = r
+                .mismatches
+                .iter()
+                .map(|m| view! { <tr><td><code>{m.path.clone()}</code></td><td>{m.expected.clone()}</td><td>{m.observed.clone()}</td></tr> })
+                .collect_view();
+            view! {
+                <table class="mismatches">
+                    <thead><tr><th>"field"</th><th>"expected"</th><th>"observed"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+        });
+        let evidence = (!r.evidence.is_empty() && (!r.passed || r.kind == "capture")).then(|| {
+            let text: Vec<&str> = r.evidence.lines().take(20).collect();
+            view! { <pre class="evidence">{text.join("\n")}</pre> }
+        });
+        let hint = r
+            .hint
+            .as_ref()
+            .filter(|_| !r.passed)
+            .map(|h| view! { <p class="hint">"Hint: "{doc::ticked(h)}</p> });
+        view! {
+            <p class="check-message">{r.message.clone()}</p>
+            {mismatches}
+            {hint}
+            {evidence}
+        }
+    });
+    view! {
+        <li class=format!("lab-check-row {class}")>
+            <span class="check-mark" aria-hidden="true"></span>
+            <div>
+                <p class="check-title">{title}<span class="sr-only">{format!(" ({class})")}</span></p>
+                {detail}
+            </div>
+        </li>
+    }
+    .into_any()
+}
+
+fn step_summary(p: Panel, i: usize) -> Option<AnyView> {
+    let (passed, points, max) = p.s.with(|s| {
+        let r = s.results[i].as_ref()?;
+        let points: u32 = r.checks.iter().map(|c| c.points).sum();
+        let max: u32 = r.checks.iter().map(|c| c.max_points).sum();
+        Some((r.passed, points, max))
+    })?;
+    let (class, text) = if passed {
+        (
+            "lab-message ok",
+            format!("Step passed ({points}/{max} points)."),
+        )
+    } else {
+        (
+            "lab-message error",
+            format!("Not yet: {points}/{max} points. Fix what is red and check again."),
+        )
+    };
+    Some(view! { <p id="lab-step-result" class=class>{text}</p> }.into_any())
+}
+
+/// Re-checks the current step when nothing else runs and it is not passed.
+fn live_tick(ctx: Ctx, p: Panel) {
+    let due = p.s.with_untracked(|s| {
+        let i = s.current;
+        s.live
+            && !s.checking
+            && s.busy.is_none()
+            && s.lab.steps[i].question.is_none()
+            && !s.results[i].as_ref().is_some_and(|r| r.passed)
+    });
+    if due && p.running() {
+        run_check(ctx, p, true);
+    }
+}
+
+/// Runs the current step's checks, updating rows as results stream in.
+/// `quiet` runs (live re-checks) do not count as failed attempts.
+fn run_check(ctx: Ctx, p: Panel, quiet: bool) {
+    if p.s.with_untracked(|s| s.checking) {
+        return;
+    }
+    let i = p.s.with_untracked(|s| s.current);
+    let id = p.id();
+    let path = format!("/api/labs/{id}/steps/{}/check", i + 1);
+    let answer = p.answer.get_untracked();
+    let body = if answer.trim().is_empty() {
+        "{}".to_string()
+    } else {
+        json_body("answer", answer.trim())
+    };
+    p.s.update(|s| {
+        s.checking = true;
+        s.partial.clear();
+        if !quiet {
+            s.message = None;
+        }
+    });
+    leptos::task::spawn_local(async move {
+        let mut error = None;
+        let outcome = api::post_events(&path, &body, |name, data| match name {
+            "check" => {
+                if let Ok(e) = serde_json::from_str::<CheckEvent>(data) {
+                    p.s.update(|s| {
+                        if s.partial.len() <= e.index {
+                            s.partial.resize(e.index + 1, None);
+                        }
+                        s.partial[e.index] = e.result;
+                    });
+                }
+            }
+            "step" => {
+                if let Ok(r) = serde_json::from_str::<StepResult>(data) {
+                    finish(ctx, p, &id, i, r, quiet);
+                }
+            }
+            _ => {
+                error = serde_json::from_str::<CheckEvent>(data)
+                    .ok()
+                    .and_then(|e| e.error)
+            }
+        })
+        .await;
+        p.s.update(|s| {
+            s.checking = false;
+            s.partial.clear();
+        });
+        if let Some(e) = error.or(outcome.err()) {
+            p.say(Err(e));
+        } else if !p.running() {
+            // A check starts the sandbox when needed: show it.
+            p.refresh_status().await;
+        }
+    });
+}
+
+/// Records a finished step: result, attempt count, progress.
+fn finish(ctx: Ctx, p: Panel, id: &str, i: usize, r: StepResult, quiet: bool) {
+    if r.passed || !quiet {
+        ctx.progress
+            .update(|pr| pr.record_step(id, &(i + 1).to_string(), r.passed, store::now()));
+    }
+    p.s.update(|s| {
+        if !r.passed && !quiet {
+            s.failures[i] += 1;
+        }
+        s.results[i] = Some(r);
+    });
+}
+
+/// Applies the step's solution, then checks it.
+fn solve(ctx: Ctx, p: Panel, i: usize) {
+    let path = format!("/api/labs/{}/steps/{}/solve", p.id(), i + 1);
+    p.s.update(|s| {
+        s.busy = Some("solve");
+        s.message = None;
+    });
+    leptos::task::spawn_local(async move {
+        let r = api::post::<Applied>(&path, "{}").await;
+        p.s.update(|s| s.busy = None);
+        match r {
+            Ok(_) => {
+                p.say(Ok(format!(
+                    "Applied the solution of step {}; checking it…",
+                    i + 1
+                )));
+                run_check(ctx, p, false);
+            }
+            Err(e) => p.say(Err(e)),
+        }
+    });
+}
+
+fn console_view(p: Panel) -> AnyView {
+    let input = RwSignal::new(String::new());
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let command = input.get_untracked();
+        if command.trim().is_empty() || p.s.with_untracked(|s| s.busy.is_some()) {
+            return;
+        }
+        p.s.update(|s| s.busy = Some("console"));
+        let path = format!("/api/labs/{}/console", p.id());
+        let body = json_body("command", &command);
+        leptos::task::spawn_local(async move {
+            let out = api::post::<CommandOutput>(&path, &body)
+                .await
+                .unwrap_or_else(|e| CommandOutput {
+                    exit: -1,
+                    stdout: String::new(),
+                    stderr: e,
+                });
+            input.set(String::new());
+            p.s.update(|s| {
+                s.busy = None;
+                s.console.push((command, out));
+                let extra = s.console.len().saturating_sub(30);
+                s.console.drain(..extra);
+            });
+            if !p.running() {
+                p.refresh_status().await;
+            }
+        });
+    };
+    let history = move || {
+        p.s.with(|s| {
+            s.console
+                .iter()
+                .map(|(cmd, out)| {
+                    view! {
+                        <div class="console-entry">
+                            <div class="console-cmd">"# "{cmd.clone()}</div>
+                            <pre>{out.stdout.clone()}</pre>
+                            <pre class="error">{out.stderr.clone()}</pre>
+                            {(out.exit != 0).then(|| format!("exit {}", out.exit))}
+                        </div>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <section class="lab-console" aria-label="Sandbox console">
+            <h2>"Console"</h2>
+            <p class="muted small">"Each command runs in the lab's sandbox as root (no input, 20 s at most). For an interactive shell use the terminal command above."</p>
+            <div id="lab-console-output" class="console-output">{history}</div>
+            <form class="console-form" on:submit=submit>
+                <span aria-hidden="true">"#"</span>
+                <input id="lab-console-input" type="text" autocomplete="off" spellcheck="false" placeholder="ip netns list"
+                    aria-label="Command" prop:value=move || input.get() on:input=move |e| input.set(event_target_value(&e)) />
+                <button class="button" disabled=move || p.s.with(|s| s.busy.is_some())>"Run"</button>
+            </form>
+        </section>
+    }
+    .into_any()
 }
