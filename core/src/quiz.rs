@@ -101,6 +101,16 @@ pub struct Grade {
 impl Question {
     /// Grades a response. A response of the wrong shape is simply wrong.
     pub fn grade(&self, response: &Response) -> Grade {
+        self.grade_with(response, &|pattern, text| {
+            full_match(pattern, text).unwrap_or(false)
+        })
+    }
+
+    /// [`Question::grade`] with `matches(pattern, text)` deciding whether
+    /// a text answer matches its whole `accept` pattern. The browser passes
+    /// its own `RegExp` (a regex engine it need not download); patterns are
+    /// kept to a subset both read alike ([`portable_pattern`]).
+    pub fn grade_with(&self, response: &Response, matches: &dyn Fn(&str, &str) -> bool) -> Grade {
         match (&self.kind, response) {
             (QuestionKind::Single { choices } | QuestionKind::Multiple { choices }, resp) => {
                 let picked: &[usize] = match resp {
@@ -168,8 +178,8 @@ impl Question {
                 resp,
             ) => {
                 let correct = match resp {
-                    Response::Text(t) => full_match(accept, t.trim()).unwrap_or(false),
-                    Response::Number(x) => full_match(accept, &format_number(*x)).unwrap_or(false),
+                    Response::Text(t) => matches(accept, t.trim()),
+                    Response::Number(x) => matches(accept, &format_number(*x)),
                     Response::Choices(_) => false,
                 };
                 Grade {
@@ -195,6 +205,72 @@ impl Question {
 fn full_match(pattern: &str, text: &str) -> Result<bool, regex_lite::Error> {
     let re = regex_lite::Regex::new(&format!("^(?:{pattern})$"))?;
     Ok(re.is_match(text))
+}
+
+/// A pattern's case-insensitivity (a leading `(?i)`) and the rest.
+pub fn split_case_flag(pattern: &str) -> (bool, &str) {
+    match pattern.strip_prefix("(?i)") {
+        Some(rest) => (true, rest),
+        None => (false, pattern),
+    }
+}
+
+/// Checks that an `accept` pattern stays in the part of regex syntax that
+/// regex-lite (the terminal) and JavaScript's `RegExp` with the `u` flag
+/// (the browser) read alike: literals, `.`, classes, `\d \w \s`, groups,
+/// alternation, repetition, anchors, and a leading `(?i)`.
+pub fn portable_pattern(pattern: &str) -> Result<(), String> {
+    let (_, rest) = split_case_flag(pattern);
+    let unsupported = [
+        (
+            "(?",
+            "inline flags or named groups other than a leading `(?i)`",
+        ),
+        ("[:", "POSIX classes like `[[:alpha:]]`"),
+        ("\\p", "Unicode classes `\\p{..}`"),
+        ("\\P", "Unicode classes `\\P{..}`"),
+        ("\\A", "`\\A`"),
+        ("\\z", "`\\z`"),
+        ("\\x{", "`\\x{..}`"),
+    ];
+    let rest = rest.replace("(?:", "");
+    let found = unsupported
+        .iter()
+        .find(|(needle, _)| rest.contains(needle))
+        .map(|(_, what)| *what)
+        .or_else(|| class_set_operation(&rest));
+    match found {
+        Some(what) => Err(format!(
+            "{what}: browsers read them differently or not at all"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `&&`, `--` or `~~` inside a character class (set operations in
+/// regex-lite's eyes, literals in a browser's), or an escape a browser's
+/// `u`-mode `RegExp` refuses (it escapes only syntax characters).
+fn class_set_operation(pattern: &str) -> Option<&'static str> {
+    let mut in_class = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) if "dDwWsSbBnrtfv^$\\.*+?()[]{}|/".contains(e) => {}
+                Some('-') if in_class => {}
+                _ => {
+                    return Some("an escape other than `\\d \\w \\s \\b` or of a syntax character");
+                }
+            },
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '&' | '-' | '~' if in_class && chars.peek() == Some(&c) => {
+                return Some("set operations (`&&`, `--`, `~~`) in a class");
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn format_number(x: f64) -> String {
@@ -409,7 +485,15 @@ pub(crate) fn parse_question(text: &str, at: usize, diags: &mut FileDiags<'_>) -
                     format!("`accept` does not match the question's own answer \"{answer}\""),
                     Some("the whole trimmed answer must match the pattern"),
                 ),
-                Ok(_) => {}
+                Ok(_) => {
+                    if let Err(why) = portable_pattern(&accept) {
+                        diags.error(
+                            at,
+                            format!("`accept` uses {why}"),
+                            Some("keep to literals, classes, groups, alternation, repetition, anchors and a leading (?i)"),
+                        );
+                    }
+                }
             }
             QuestionKind::Text {
                 accept,
@@ -480,6 +564,61 @@ explain = "yes"
         let q = q.unwrap();
         assert!(q.grade(&Response::Choices(vec![1, 0])).correct);
         assert!(!q.grade(&Response::Choices(vec![1])).correct);
+    }
+
+    #[test]
+    fn accept_patterns_keep_to_what_browsers_read_alike() {
+        for ok in [
+            "(?i)^syn[-_ ]?sent$",
+            "(?:a|b)c",
+            r"(?i)^\s*kubernetes\.io/service-name\s*=\s*web\s*$",
+            r"\d{2,3}",
+            r"(?i)^\s*(-I|--insert)\s*$",
+            r"[\-a]\$\(x\)",
+        ] {
+            assert_eq!(portable_pattern(ok), Ok(()), "{ok}");
+        }
+        for (bad, needle) in [
+            ("(?P<x>a)", "named groups"),
+            ("a(?i)b", "inline flags"),
+            ("(?s).", "inline flags"),
+            ("[[:alpha:]]", "POSIX"),
+            (r"\p{Greek}", "Unicode"),
+            (r"\Aabc\z", "A"),
+            ("[a-z&&[^x]]", "set operations"),
+            ("[a--b]", "set operations"),
+            (r"a\-b", "escape"),
+            (r"\_", "escape"),
+        ] {
+            let err = portable_pattern(bad).expect_err(bad);
+            assert!(err.contains(needle), "{bad}: {err}");
+        }
+        assert_eq!(split_case_flag("(?i)^a$"), (true, "^a$"));
+        assert_eq!(split_case_flag("^a$"), (false, "^a$"));
+    }
+
+    #[test]
+    fn grade_with_uses_the_given_pattern_engine() {
+        let q = Question {
+            prompt: "state?".into(),
+            kind: QuestionKind::Text {
+                accept: "(?i)syn[-_ ]?sent".into(),
+                answer: "SYN-SENT".into(),
+                explain: "x".into(),
+            },
+        };
+        let typed = Response::Text(" syn sent ".into());
+        assert!(q.grade(&typed).correct);
+        let seen = std::cell::RefCell::new(Vec::new());
+        let g = q.grade_with(&typed, &|p, t| {
+            seen.borrow_mut().push((p.to_string(), t.to_string()));
+            false
+        });
+        assert!(!g.correct, "the engine decides");
+        assert_eq!(
+            seen.into_inner(),
+            vec![("(?i)syn[-_ ]?sent".to_string(), "syn sent".to_string())]
+        );
     }
 
     #[test]

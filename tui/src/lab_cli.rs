@@ -436,10 +436,7 @@ impl Kube {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
-        let opts = layerlab_kube::ConnectOptions {
-            context: context.or_else(|| Some(layerlab_kube::KIND_CONTEXT.to_string())),
-            kubeconfig: None,
-        };
+        let opts = layerlab_kube::ConnectOptions::for_labs(context);
         let labs = rt
             .block_on(layerlab_kube::KubeLabs::connect(&opts))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -452,14 +449,8 @@ impl Kube {
     }
 
     fn solve(&self, lab: &Lab, step: usize) -> Result<()> {
-        let dir = std::env::temp_dir().join(format!("layerlab-{}-{}", lab.id, std::process::id()));
-        layerlab_kube::write_manifests(&dir)?;
-        let s = &lab.steps[step];
-        let r = self.rt.block_on(async {
-            self.labs.run_commands(&s.setup, &dir).await?;
-            self.labs.run_commands(&s.solution, &dir).await
-        });
-        let _ = std::fs::remove_dir_all(&dir);
-        r.map_err(|e| anyhow::anyhow!("step {} solution failed: {e}", step + 1))
+        self.rt
+            .block_on(self.labs.solve_step(lab, step))
+            .map_err(|e| anyhow::anyhow!("step {} solution failed: {e}", step + 1))
     }
 }

@@ -27,6 +27,17 @@ pub struct ConnectOptions {
     pub kubeconfig: Option<PathBuf>,
 }
 
+impl ConnectOptions {
+    /// Where kind labs run: `context`, else the `kind-layerlab` context
+    /// that `layerlab cluster up` creates.
+    pub fn for_labs(context: Option<String>) -> Self {
+        ConnectOptions {
+            context: Some(context.unwrap_or_else(|| KIND_CONTEXT.to_string())),
+            kubeconfig: None,
+        }
+    }
+}
+
 /// A connected cluster: the client and where it points.
 #[derive(Clone)]
 pub struct Connection {

@@ -271,6 +271,30 @@ impl KubeLabs {
         format!("kubectl() {{ command kubectl{args} \"$@\"; }}\n{script}")
     }
 
+    /// Applies step `step`'s (0-based) setup and solution commands, with
+    /// the lab manifests written to a private folder for them to use.
+    pub async fn solve_step(&self, lab: &Lab, step: usize) -> Result<(), String> {
+        let s = lab
+            .steps
+            .get(step)
+            .ok_or_else(|| format!("lab `{}` has no step {}", lab.id, step + 1))?;
+        let dir = std::env::temp_dir().join(format!(
+            "layerlab-{}-{}-{}",
+            lab.id,
+            std::process::id(),
+            now_ms()
+        ));
+        crate::write_manifests(&dir)
+            .map_err(|e| format!("cannot write the lab manifests to {}: {e}", dir.display()))?;
+        let r = async {
+            self.run_commands(&s.setup, &dir).await?;
+            self.run_commands(&s.solution, &dir).await
+        }
+        .await;
+        let _ = std::fs::remove_dir_all(&dir);
+        r
+    }
+
     /// Runs a step's setup or solution commands on this machine (`sh -c`,
     /// in `dir`, with `kubectl` bound to this runner's context).
     pub async fn run_commands(

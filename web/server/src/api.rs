@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, shorten};
-use crate::labs::CheckEvent;
+use crate::labs::{CheckEvent, Lifecycle};
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -117,35 +117,40 @@ pub(crate) async fn lab_status(
 
 /// `POST /api/labs/{id}/start`.
 pub(crate) async fn lab_start(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
+    state: State<AppState>,
+    id: Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    state.guard(&headers)?;
-    let lab = find_lab(&id)?;
-    Ok(no_store(Json(state.labs.start(lab).await?)))
+    lifecycle(state, id, headers, Lifecycle::Start).await
 }
 
 /// `POST /api/labs/{id}/stop`.
 pub(crate) async fn lab_stop(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
+    state: State<AppState>,
+    id: Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    state.guard(&headers)?;
-    let lab = find_lab(&id)?;
-    Ok(no_store(Json(state.labs.stop(lab).await?)))
+    lifecycle(state, id, headers, Lifecycle::Stop).await
 }
 
 /// `POST /api/labs/{id}/reset`.
 pub(crate) async fn lab_reset(
+    state: State<AppState>,
+    id: Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    lifecycle(state, id, headers, Lifecycle::Reset).await
+}
+
+async fn lifecycle(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    action: Lifecycle,
 ) -> Result<Response, ApiError> {
     state.guard(&headers)?;
     let lab = find_lab(&id)?;
-    Ok(no_store(Json(state.labs.reset(lab).await?)))
+    Ok(no_store(Json(state.labs.lifecycle(lab, action).await?)))
 }
 
 /// `POST /api/labs/{id}/steps/{n}/check`: the request is validated in full

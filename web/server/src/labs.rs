@@ -10,7 +10,7 @@
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use layerlab_core::lab::{CheckResult, CommandOutput, Lab, LabReport, Needs, StepResult};
-use layerlab_kube::{ConnectOptions, KIND_CONTEXT, KubeLabs};
+use layerlab_kube::{ConnectOptions, KubeLabs};
 use layerlab_labs::sandbox::{Owner, Sandbox};
 use layerlab_labs::{runner, tools};
 use serde::Serialize;
@@ -81,6 +81,17 @@ pub struct LabStatus {
     /// Kind labs: the kube context checks use.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+}
+
+/// What a learner can do to a lab's sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// Start it (or connect to the cluster) if needed.
+    Start,
+    /// Remove it.
+    Stop,
+    /// Remove it and start a fresh one.
+    Reset,
 }
 
 /// A streamed check event.
@@ -204,13 +215,7 @@ impl LabEngine {
                 if let Some(c) = cluster.as_ref() {
                     return Ok(Target::Cluster(c.clone()));
                 }
-                let opts = ConnectOptions {
-                    context: self
-                        .context
-                        .clone()
-                        .or_else(|| Some(KIND_CONTEXT.to_string())),
-                    kubeconfig: None,
-                };
+                let opts = ConnectOptions::for_labs(self.context.clone());
                 let labs = KubeLabs::connect(&opts).await.map_err(|e| {
                     ApiError::new(
                         StatusCode::SERVICE_UNAVAILABLE,
@@ -299,26 +304,7 @@ impl LabEngine {
             Target::Sandbox(sb) => blocking(move || runner::solve_step(&sb, s))
                 .await?
                 .map_err(failed),
-            Target::Cluster(kube) => {
-                let dir = std::env::temp_dir().join(format!(
-                    "layerlab-serve-{}-{}",
-                    lab.id,
-                    std::process::id()
-                ));
-                layerlab_kube::write_manifests(&dir).map_err(|e| {
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("cannot write the lab manifests to {}: {e}", dir.display()),
-                    )
-                })?;
-                let r = async {
-                    kube.run_commands(&s.setup, &dir).await?;
-                    kube.run_commands(&s.solution, &dir).await
-                }
-                .await;
-                let _ = std::fs::remove_dir_all(&dir);
-                r.map_err(failed)
-            }
+            Target::Cluster(kube) => kube.solve_step(lab, step - 1).await.map_err(failed),
         }
     }
 
@@ -346,10 +332,20 @@ impl LabEngine {
         blocking(move || sb.run(&script, CONSOLE_TIMEOUT)).await
     }
 
-    /// Removes the lab's sandbox and starts a fresh one.
-    pub async fn reset(&self, lab: &'static Lab) -> Result<LabStatus, ApiError> {
-        self.stop(lab).await?;
-        self.start(lab).await
+    /// Starts, stops or resets the lab's sandbox.
+    pub async fn lifecycle(
+        &self,
+        lab: &'static Lab,
+        action: Lifecycle,
+    ) -> Result<LabStatus, ApiError> {
+        match action {
+            Lifecycle::Start => self.start(lab).await,
+            Lifecycle::Stop => self.stop(lab).await,
+            Lifecycle::Reset => {
+                self.stop(lab).await?;
+                self.start(lab).await
+            }
+        }
     }
 
     /// Removes the lab's sandbox (and forgets its results).

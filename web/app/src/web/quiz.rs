@@ -265,6 +265,29 @@ fn check(q: &Question, slot: Slot) {
     if !answer::ready(q, &picked, &typed) {
         return;
     }
+    let response = answer::response(q, &picked, &typed);
     slot.grade
-        .set(Some(q.grade(&answer::response(q, &picked, &typed))));
+        .set(Some(q.grade_with(&response, &browser_full_match)));
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The browser's own `RegExp`, constructed so that a bad pattern is an
+    /// error rather than an exception.
+    #[wasm_bindgen(js_name = RegExp)]
+    type BrowserRegExp;
+    #[wasm_bindgen(catch, constructor, js_class = "RegExp")]
+    fn new(pattern: &str, flags: &str) -> Result<BrowserRegExp, wasm_bindgen::JsValue>;
+    #[wasm_bindgen(method)]
+    fn test(this: &BrowserRegExp, text: &str) -> bool;
+}
+
+/// Whether `text` matches the whole `accept` pattern, with the browser's
+/// regex engine (`u` flag: code points, as regex-lite reads them). The
+/// lesson loader keeps patterns to what both engines read alike, so the
+/// terminal and the browser grade the same.
+fn browser_full_match(pattern: &str, text: &str) -> bool {
+    let (ignore_case, rest) = layerlab_core::quiz::split_case_flag(pattern);
+    let flags = if ignore_case { "iu" } else { "u" };
+    BrowserRegExp::new(&format!("^(?:{rest})$"), flags).is_ok_and(|re| re.test(text))
 }
