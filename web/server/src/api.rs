@@ -5,7 +5,7 @@ use crate::error::{ApiError, shorten};
 use crate::labs::{CheckEvent, Lifecycle};
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -36,47 +36,65 @@ pub(crate) async fn health() -> Response {
         .into_response()
 }
 
-pub(crate) async fn course(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.content.course.respond(&headers)
+pub(crate) async fn course(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    state.content.course.respond(&headers, query.as_deref())
 }
 
 pub(crate) async fn lesson(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     match state.content.lessons.get(&id) {
-        Some(doc) => doc.respond(&headers),
+        Some(doc) => doc.respond(&headers, query.as_deref()),
         None => ApiError::not_found("lesson", &id).into_response(),
     }
 }
 
-pub(crate) async fn journeys(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.content.journey_index.respond(&headers)
+pub(crate) async fn journeys(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    state
+        .content
+        .journey_index
+        .respond(&headers, query.as_deref())
 }
 
 pub(crate) async fn journey(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     match state.content.journeys.get(&id) {
-        Some(doc) => doc.respond(&headers),
+        Some(doc) => doc.respond(&headers, query.as_deref()),
         None => ApiError::not_found("journey", &id).into_response(),
     }
 }
 
-pub(crate) async fn labs(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.content.lab_index.respond(&headers)
+pub(crate) async fn labs(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    state.content.lab_index.respond(&headers, query.as_deref())
 }
 
 pub(crate) async fn lab(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     match state.content.labs.get(&id) {
-        Some(doc) => doc.respond(&headers),
+        Some(doc) => doc.respond(&headers, query.as_deref()),
         None => ApiError::not_found("lab", &id).into_response(),
     }
 }

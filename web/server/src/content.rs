@@ -17,9 +17,10 @@ use std::collections::HashMap;
 use std::io::Write;
 
 /// One API document, serialized once as JSON (for everyone) and as
-/// postcard (for the browser app, which asks with `Accept:
-/// application/postcard`: decoding postcard needs far less WebAssembly than
-/// decoding JSON), each with its gzip copy and validators.
+/// postcard (for the browser app, which asks with `?format=postcard`, so
+/// the page's `<link rel=preload>` fetches the very same response; `Accept:
+/// application/postcard` works too): decoding postcard needs far less
+/// WebAssembly than decoding JSON. Each has its gzip copy and validators.
 #[derive(Debug, Clone)]
 pub struct JsonDoc {
     json: Encoded,
@@ -81,16 +82,18 @@ impl JsonDoc {
         &self.json.body
     }
 
-    /// A 200 with the encoding the client asks for (JSON unless `Accept`
-    /// names postcard) in the best compression it accepts, or a 304 when
-    /// its cached copy is current. `no-cache`: content changes with the
-    /// binary, so clients revalidate, which costs them a 304.
-    pub fn respond(&self, req: &HeaderMap) -> Response {
-        let wants_postcard = req
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.contains(POSTCARD));
+    /// A 200 with the encoding the client asks for (JSON unless the query
+    /// is `format=postcard` or `Accept` names postcard) in the best
+    /// compression it accepts, or a 304 when its cached copy is current.
+    /// `no-cache`: content changes with the binary, so clients revalidate,
+    /// which costs them a 304.
+    pub fn respond(&self, req: &HeaderMap, query: Option<&str>) -> Response {
+        let wants_postcard = query.is_some_and(|q| q.split('&').any(|kv| kv == "format=postcard"))
+            || req
+                .get_all(header::ACCEPT)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.contains(POSTCARD));
         let doc = if wants_postcard {
             &self.postcard
         } else {

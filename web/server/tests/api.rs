@@ -167,6 +167,9 @@ async fn get_postcard<T: serde::de::DeserializeOwned>(uri: &str) -> T {
         "application/postcard",
         "{uri}"
     );
+    // The app asks by query, so its preloaded response is the same one.
+    let by_query = get(&format!("{uri}?format=postcard")).await;
+    assert_eq!(by_query.body, r.body, "{uri}");
     postcard::from_bytes(&r.body).unwrap_or_else(|e| panic!("{uri}: {e}"))
 }
 
