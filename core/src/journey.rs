@@ -125,6 +125,49 @@ impl Journey {
             .map(|h| packet::dissect(&h.frame, h.link))
     }
 
+    /// A capture file (pcap or pcapng bytes) as a journey of at most `max`
+    /// hops, with a note for the learner when not all of it is shown (cut
+    /// short or damaged). The error says why nothing can be shown.
+    pub fn from_capture_file(
+        id: &str,
+        name: &str,
+        bytes: &[u8],
+        max: usize,
+    ) -> Result<(Journey, Option<String>), String> {
+        let reader = packet::CaptureReader::new(bytes).map_err(|e| e.to_string())?;
+        let mut packets = Vec::new();
+        let mut total = 0;
+        let mut note = None;
+        for p in reader {
+            match p {
+                Ok(p) => {
+                    total += 1;
+                    if packets.len() < max {
+                        packets.push(p);
+                    }
+                }
+                Err(e) if packets.is_empty() => return Err(e.to_string()),
+                Err(e) => {
+                    note = Some(format!(
+                        "The {e}; showing the {} packets before it.",
+                        packets.len()
+                    ));
+                    break;
+                }
+            }
+        }
+        if packets.is_empty() {
+            return Err("the capture has no packets".to_string());
+        }
+        if total > packets.len() {
+            note = Some(format!(
+                "Showing the first {} of {total} packets: cut the capture down to see the rest.",
+                packets.len()
+            ));
+        }
+        Ok((Journey::from_capture(id, name, &packets), note))
+    }
+
     /// Builds a journey from captured frames: one hop per packet, a node per address.
     pub fn from_capture(id: &str, title: &str, packets: &[packet::CapturedPacket<'_>]) -> Journey {
         let mut nodes: Vec<Node> = Vec::new();

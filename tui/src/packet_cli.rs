@@ -105,44 +105,8 @@ pub fn capture_journey(path: &Path, bytes: &[u8]) -> Result<(Journey, Option<Str
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let reader =
-        CaptureReader::new(bytes).with_context(|| format!("cannot replay {}", path.display()))?;
-    let mut packets = Vec::new();
-    let mut total = 0;
-    let mut note = None;
-    for p in reader {
-        match p {
-            Ok(p) => {
-                total += 1;
-                if packets.len() < MAX_REPLAY_PACKETS {
-                    packets.push(p);
-                }
-            }
-            Err(e) if packets.is_empty() => {
-                return Err(e).with_context(|| format!("cannot replay {}", path.display()));
-            }
-            Err(e) => {
-                note = Some(format!(
-                    "The {e}; showing the {} packets before it.",
-                    packets.len()
-                ));
-                break;
-            }
-        }
-    }
-    if packets.is_empty() {
-        bail!(
-            "cannot replay {}: the capture has no packets",
-            path.display()
-        );
-    }
-    if total > packets.len() {
-        note = Some(format!(
-            "Showing the first {} of {total} packets: cut the capture down to see the rest.",
-            packets.len()
-        ));
-    }
-    Ok((Journey::from_capture("capture", &name, &packets), note))
+    Journey::from_capture_file("capture", &name, bytes, MAX_REPLAY_PACKETS)
+        .map_err(|e| anyhow::anyhow!("cannot replay {}: {e}", path.display()))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {

@@ -530,6 +530,30 @@ describe("labs", () => {
     assert.doesNotMatch(hostNamespaces(), /\bclient\b/, "the sandbox's namespace is not on the host");
     await shot(page, "lab-step-passed.png");
 
+    // A capture check's packets animate like an authored journey: solve
+    // steps 2 and 3 (through the API, as a script would), check step 3
+    // from the page, and replay what it captured.
+    for (const n of [2, 3]) {
+      const r = await fetch(`${base}/api/labs/${lab.id}/steps/${n}/solve`, { method: "POST" });
+      assert.equal(r.status, 200, `solve step ${n}: ${await r.text()}`);
+    }
+    const captureCheck = lab.steps[2].checks.findIndex((c) => c.kind === "capture");
+    assert.ok(captureCheck >= 0, "step 3 has a capture check");
+    await page.locator('.lab-steps li[data-step="3"] .step-link').click();
+    await page.locator("#lab-check").click();
+    await page.locator('.lab-steps li[data-step="3"].passed').waitFor({ timeout: 60_000 });
+    await page.locator("a.replay").first().click();
+    await page.locator(".journey[data-hop='0']").waitFor({ timeout: 30_000 });
+    const stops = await page.locator("circle.stop").count();
+    assert.ok(stops >= 2, `the capture has ${stops} packets`);
+    const captured = await api(`/api/labs/${lab.id}/steps/3/checks/${captureCheck + 1}/journey`);
+    assert.equal(stops, captured.hops.length, "one stop per captured packet");
+    await page.locator('.speed-button[data-speed="4"]').click();
+    await page.locator("#play").click();
+    await page.locator(`.journey[data-hop='${stops - 1}'][data-playing='false']`).waitFor({ timeout: 120_000 });
+    await page.goBack();
+    await page.locator(".page.lab h1").waitFor();
+
     // The report for grading counts the step.
     const report = await api(`/api/labs/${lab.id}/report`);
     assert.equal(report.steps[0].passed, true);

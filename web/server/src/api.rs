@@ -1,8 +1,8 @@
 //! The JSON API handlers (`/api/...`); see `docs/web-api.md`.
 
-use crate::AppState;
 use crate::error::{ApiError, shorten};
 use crate::labs::{CheckEvent, Lifecycle};
+use crate::{AppState, JsonDoc};
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, RawQuery, State};
@@ -243,6 +243,36 @@ pub(crate) async fn solve(
     }))))
 }
 
+/// `GET /api/labs/{id}/steps/{n}/checks/{m}/journey`: the packets a
+/// capture check recorded on its last run, as a journey (JSON or postcard).
+pub(crate) async fn capture_journey(
+    State(state): State<AppState>,
+    Path((id, step, check)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let step = parse_step(&step)?;
+    let check = parse_number("check", &check)? as usize;
+    let lab = find_lab(&id)?;
+    let step = check_step(lab, step)?;
+    let checks = lab.steps[step - 1].checks.len();
+    if check > checks {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "step {step} of `{}` has checks 1 to {checks}, not {check}",
+                lab.id
+            ),
+        ));
+    }
+    let journey = state.labs.capture_journey(lab, step, check).await?;
+    let mut res = JsonDoc::new(&journey).respond(&headers, query.as_deref());
+    // A new check run replaces the capture: never cache it.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
 /// Longest console command accepted.
 const COMMAND_LIMIT: usize = 4096;
 
@@ -352,13 +382,18 @@ fn body_error(rejection: BytesRejection) -> ApiError {
 
 /// Steps are numbered from 1, as the learner sees them.
 fn parse_step(step: &str) -> Result<u32, ApiError> {
-    match step.parse::<u32>() {
+    parse_number("step", step)
+}
+
+/// A number from 1 in a path (steps, checks).
+fn parse_number(what: &str, text: &str) -> Result<u32, ApiError> {
+    match text.parse::<u32>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!(
-                "step must be a whole number from 1, got {:?}",
-                shorten(step)
+                "{what} must be a whole number from 1, got {:?}",
+                shorten(text)
             ),
         )),
     }

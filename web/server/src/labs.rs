@@ -9,6 +9,7 @@
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
+use layerlab_core::Journey;
 use layerlab_core::lab::{CheckResult, CommandOutput, Lab, LabReport, Needs, StepResult};
 use layerlab_kube::{ConnectOptions, KubeLabs};
 use layerlab_labs::sandbox::{Owner, Sandbox};
@@ -30,6 +31,9 @@ const CONSOLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Console output kept per stream; the rest is cut (and the command
 /// stopped by SIGPIPE), so `yes` cannot fill the server's memory.
 pub const CONSOLE_OUTPUT_LIMIT: usize = 64 * 1024;
+
+/// Most packets of a capture shown as journey hops.
+const CAPTURE_HOPS: usize = 2000;
 
 /// Where a lab's checks run.
 #[derive(Clone)]
@@ -404,6 +408,54 @@ impl LabEngine {
             learner,
             steps,
         }
+    }
+
+    /// What check `check` of step `step` (both 1-based) captured on its
+    /// last run, as a journey the page animates like the authored ones.
+    pub async fn capture_journey(
+        &self,
+        lab: &'static Lab,
+        step: usize,
+        check: usize,
+    ) -> Result<Journey, ApiError> {
+        let missing = || {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no capture from step {step}, check {check} of `{}` yet: run that step's check first",
+                    lab.id
+                ),
+            )
+        };
+        if lab.needs == Needs::Kind {
+            return Err(missing());
+        }
+        let file = format!("step-{step}-check-{check}.pcap");
+        let bytes = blocking(move || {
+            Sandbox::find(&lab.id).and_then(|sb| std::fs::read(sb.dir.join(file)).ok())
+        })
+        .await?
+        .ok_or_else(missing)?;
+        let c = &lab.steps[step - 1].checks[check - 1];
+        let title = format!("{}: {}", lab.title, c.title);
+        let (mut journey, note) = Journey::from_capture_file(
+            &format!("{}-step-{step}-check-{check}", lab.id),
+            &title,
+            &bytes,
+            CAPTURE_HOPS,
+        )
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the capture cannot be shown: {e}"),
+            )
+        })?;
+        journey.summary = note.unwrap_or_else(|| {
+            format!(
+                "The packets your sandbox exchanged in step {step}, as the check captured them."
+            )
+        });
+        Ok(journey)
     }
 
     /// Removes the sandboxes this server started (at shutdown).

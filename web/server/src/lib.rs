@@ -147,6 +147,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/labs/{id}/report", get(api::report))
         .route("/api/labs/{id}/steps/{n}/check", post(api::check))
         .route("/api/labs/{id}/steps/{n}/solve", post(api::solve))
+        .route(
+            "/api/labs/{id}/steps/{n}/checks/{m}/journey",
+            get(api::capture_journey),
+        )
         .route("/api", any(api::not_found))
         .route("/api/", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found));

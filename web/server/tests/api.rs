@@ -376,6 +376,42 @@ async fn unknown_labs_and_steps_are_404_naming_them() {
 }
 
 #[tokio::test]
+async fn capture_journeys_name_what_is_missing() {
+    for (uri, status, needle) in [
+        (
+            "/api/labs/handshake/steps/3/checks/9/journey",
+            StatusCode::NOT_FOUND,
+            "checks 1 to",
+        ),
+        (
+            "/api/labs/handshake/steps/3/checks/x/journey",
+            StatusCode::BAD_REQUEST,
+            "check must be",
+        ),
+        (
+            "/api/labs/handshake/steps/0/checks/1/journey",
+            StatusCode::BAD_REQUEST,
+            "step must be",
+        ),
+        (
+            "/api/labs/nope/steps/1/checks/1/journey",
+            StatusCode::NOT_FOUND,
+            "nope",
+        ),
+        (
+            "/api/labs/k8s-pod-network/steps/1/checks/1/journey",
+            StatusCode::NOT_FOUND,
+            "run that step's check first",
+        ),
+    ] {
+        let r = get(uri).await;
+        assert_eq!(r.status, status, "{uri}");
+        let msg = r.error();
+        assert!(msg.contains(needle), "{uri}: {msg}");
+    }
+}
+
+#[tokio::test]
 async fn lab_actions_from_other_sites_are_refused() {
     let post = |uri: &str, name: &'static str, value: &str| {
         Request::post(uri)

@@ -64,6 +64,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/journey/:id") view=routes::journey::JourneyPage />
                     <Route path=path!("/glossary") view=routes::glossary::GlossaryPage />
                     <Route path=path!("/lab/:id") view=routes::lab::LabPage />
+                    <Route path=path!("/lab/:id/capture/:step/:check") view=routes::journey::CapturePage />
                 </Routes>
             </Shell>
         </Router>

@@ -26,6 +26,29 @@ pub fn JourneyPage() -> impl IntoView {
     }
 }
 
+/// `/lab/{id}/capture/{step}/{check}`: the packets a lab's capture check
+/// recorded, animated like an authored journey.
+#[component]
+pub fn CapturePage() -> impl IntoView {
+    let params = use_params_map();
+    let path = Memo::new(move |_| {
+        let p = params.read();
+        let get = |k: &str| p.get(k).unwrap_or_default();
+        format!(
+            "/api/labs/{}/steps/{}/checks/{}/journey",
+            get("id"),
+            get("step"),
+            get("check")
+        )
+    });
+    let journey = api::fetch::<Journey>(move || path.get());
+    move || match journey.get() {
+        None => routes::loading(),
+        Some(Err(e)) => routes::load_error("this capture", e),
+        Some(Ok(j)) => view! { <JourneyView journey=j /> }.into_any(),
+    }
+}
+
 /// Lessons that point at a journey, for "read about it" links.
 fn lessons_for(ctx: Ctx, journey: &str) -> Vec<(String, String)> {
     ctx.outline

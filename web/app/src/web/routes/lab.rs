@@ -356,7 +356,7 @@ fn step_view(ctx: Ctx, p: Panel, i: usize) -> AnyView {
 
 /// One row of the checklist: pending, running, passed or failed with why.
 fn check_row(p: Panel, step: usize, ci: usize) -> AnyView {
-    let (title, result, checking) = p.s.with(|s| {
+    let (title, result, checking, id) = p.s.with(|s| {
         let live = s.partial.get(ci).cloned().flatten();
         let done = s.results[step]
             .as_ref()
@@ -365,6 +365,7 @@ fn check_row(p: Panel, step: usize, ci: usize) -> AnyView {
             s.lab.steps[step].checks[ci].title.clone(),
             live.or(if s.checking { None } else { done }),
             s.checking,
+            s.lab.id.clone(),
         )
     });
     let class = match &result {
@@ -396,11 +397,17 @@ fn check_row(p: Panel, step: usize, ci: usize) -> AnyView {
             .as_ref()
             .filter(|_| !r.passed)
             .map(|h| view! { <p class="hint">"Hint: "{doc::ticked(h)}</p> });
+        // What a capture check recorded can be replayed hop by hop.
+        let replay = (r.kind == "capture").then(|| {
+            let href = format!("/lab/{id}/capture/{}/{}", step + 1, ci + 1);
+            view! { <p><a class="replay" href=href>"Animate these packets →"</a></p> }
+        });
         view! {
             <p class="check-message">{r.message.clone()}</p>
             {mismatches}
             {hint}
             {evidence}
+            {replay}
         }
     });
     view! {
