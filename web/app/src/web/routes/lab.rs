@@ -403,7 +403,7 @@ fn check_row(p: Panel, step: usize, ci: usize) -> AnyView {
             view! { <p><a class="replay" href=href>"Animate these packets →"</a></p> }
         });
         view! {
-            <p class="check-message">{r.message.clone()}</p>
+            <p class="check-message">{doc::ticked(&r.message)}</p>
             {mismatches}
             {hint}
             {evidence}
