@@ -140,13 +140,23 @@ impl Sandbox {
         let bin = dir.join("bin");
         std::fs::create_dir_all(&bin).map_err(state)?;
         let q = |p: &Path| layerlab_core::lab::shell_quote(&p.display().to_string());
-        let bind = format!("mount --bind {} {} && ", q(&exe_dir), q(&bin));
+        // The state folder and the binary's folder may live under /tmp,
+        // which the private tmpfs hides: hold both open first, then mount
+        // them back at the same paths through their descriptors.
+        let keep = format!(
+            "exec 8<{exe} 9<{state} \
+             && mkdir -p /run/netns && mount -t tmpfs -o mode=0755 layerlab-netns /run/netns \
+             && mount -t tmpfs -o mode=1777 layerlab-tmp /tmp \
+             && mkdir -p {state} && mount --no-canonicalize --bind /proc/self/fd/9 {state} \
+             && mount --no-canonicalize --bind /proc/self/fd/8 {bin} && exec 8<&- 9<&- && ",
+            exe = q(&exe_dir),
+            state = q(&dir),
+            bin = q(&bin),
+        );
         // `exec -a` names PID 1 so we can recognise our holders later; it is a
         // shell loop rather than a bare sleep so orphans get reaped.
-        let inner = bind
-            + "mkdir -p /run/netns && mount -t tmpfs -o mode=0755 layerlab-netns /run/netns \
-                     && mount -t tmpfs -o mode=1777 layerlab-tmp /tmp \
-                     && ip link set lo up && echo ready \
+        let inner = keep
+            + "ip link set lo up && echo ready \
                      && exec -a layerlab-sandbox bash -c 'while :; do sleep 3600 & wait $!; done'";
         let mut cmd = Command::new("unshare");
         if rootless {

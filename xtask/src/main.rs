@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         "browser-test" => web::browser_test(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test|dist|serve|web|browser-test\n\n  test   format check, build, clippy, all tests, and the wasm32 build of core\n  dist   the web app, then the release `layerlab` with it embedded (what the Dockerfile runs)\n  serve  dist, then `layerlab serve` (extra arguments are passed on)\n  web    build the browser app into web/app/dist/\n  browser-test  the browser tests in headless Chromium against the `dist` binary"
+                "usage: cargo xtask test|dist|serve|web|browser-test\n\n  test   format check, build, clippy, all tests, dist (the wasm app, so core for wasm32, and the release binary), browser tests\n  dist   the web app, then the release `layerlab` with it embedded (what the Dockerfile runs)\n  serve  dist, then `layerlab serve` (extra arguments are passed on)\n  web    build the browser app into web/app/dist/\n  browser-test  the browser tests in headless Chromium against the `dist` binary"
             );
             return ExitCode::from(2);
         }
@@ -77,20 +77,10 @@ fn test() -> Result<(), String> {
         ],
     )?;
     run("cargo", &["test", "--workspace", "--locked"])?;
-    // core must never stop building for the browser.
-    run(
-        "cargo",
-        &[
-            "build",
-            "-p",
-            "layerlab-core",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--locked",
-        ],
-    )?;
     dockerfile_lint()?;
     // The Dockerfile's build command: CI runs it so the image recipe works.
+    // Its first step builds the browser app for wasm32, and with it all of
+    // core: core must never stop building for the browser.
     dist()?;
     // The browser app: its wasm32 lints, then the real thing in Chromium.
     run(

@@ -14,6 +14,7 @@ use layerlab_core::lab::Lab;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::error::Category;
+use std::collections::HashMap;
 use std::time::Duration;
 use tower_http::timeout::TimeoutError;
 
@@ -50,10 +51,7 @@ pub(crate) async fn lesson(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match state.content.lessons.get(&id) {
-        Some(doc) => doc.respond(&headers, query.as_deref()),
-        None => ApiError::not_found("lesson", &id).into_response(),
-    }
+    one_of(&state.content.lessons, "lesson", &id, &headers, query)
 }
 
 pub(crate) async fn journeys(
@@ -73,10 +71,7 @@ pub(crate) async fn journey(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match state.content.journeys.get(&id) {
-        Some(doc) => doc.respond(&headers, query.as_deref()),
-        None => ApiError::not_found("journey", &id).into_response(),
-    }
+    one_of(&state.content.journeys, "journey", &id, &headers, query)
 }
 
 pub(crate) async fn labs(
@@ -93,9 +88,20 @@ pub(crate) async fn lab(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match state.content.labs.get(&id) {
-        Some(doc) => doc.respond(&headers, query.as_deref()),
-        None => ApiError::not_found("lab", &id).into_response(),
+    one_of(&state.content.labs, "lab", &id, &headers, query)
+}
+
+/// The document with this id, or a 404 naming the kind and the id.
+fn one_of(
+    docs: &HashMap<String, JsonDoc>,
+    kind: &str,
+    id: &str,
+    headers: &HeaderMap,
+    query: Option<String>,
+) -> Response {
+    match docs.get(id) {
+        Some(doc) => doc.respond(headers, query.as_deref()),
+        None => ApiError::not_found(kind, id).into_response(),
     }
 }
 
