@@ -89,6 +89,22 @@ async function closePage(page) {
   await page.context().close();
 }
 
+/** Waits for `selector`; on timeout, says what the lab bar showed and what the server logged. */
+async function waitOrExplain(page, selector, timeout) {
+  try {
+    await page.locator(selector).waitFor({ timeout });
+  } catch (e) {
+    const text = async (s) => ((await page.locator(s).count()) ? await page.locator(s).first().textContent() : "(none)");
+    throw new Error(
+      `${selector} did not appear in ${timeout} ms\n` +
+        `lab status: ${await text("#lab-status")}\n` +
+        `step result: ${await text("#lab-step-result")}\n` +
+        `message: ${await text(".lab-message")}\n` +
+        `server log (tail):\n${serverLog.slice(-4000)}\n${e.message}`,
+    );
+  }
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, name) });
 }
@@ -504,10 +520,10 @@ describe("labs", () => {
     assert.equal(await page.locator(".lab-check-row").count(), step.checks.length);
 
     await page.locator("#lab-start").click();
-    await page.locator("#lab-status.pill.on").waitFor({ timeout: 30_000 });
+    await waitOrExplain(page, "#lab-status.pill.on", 30_000);
     // Checked by hand before doing anything: red, with what was wrong.
     await page.locator("#lab-check").click();
-    await page.locator("#lab-step-result.error").waitFor({ timeout: 60_000 });
+    await waitOrExplain(page, "#lab-step-result.error", 60_000);
     const failed = page.locator(".lab-check-row.failed").first();
     await failed.waitFor();
     assert.ok((await failed.locator(".check-message").textContent()).length > 0, "a failed check says why");
@@ -516,7 +532,7 @@ describe("labs", () => {
     // Apply the solution from the page: the same checks turn green.
     await page.locator(".lab-solution summary").click();
     await page.locator("#lab-solve").click();
-    await page.locator('.lab-steps li[data-step="1"].passed').waitFor({ timeout: 60_000 });
+    await waitOrExplain(page, '.lab-steps li[data-step="1"].passed', 60_000);
     await page.locator("#lab-step-result.ok").waitFor();
     assert.equal(await page.locator(".lab-check-row.passed").count(), step.checks.length);
     const saved = JSON.parse(await page.evaluate(() => localStorage.getItem("layerlab.progress")));
@@ -541,7 +557,7 @@ describe("labs", () => {
     assert.ok(captureCheck >= 0, "step 3 has a capture check");
     await page.locator('.lab-steps li[data-step="3"] .step-link').click();
     await page.locator("#lab-check").click();
-    await page.locator('.lab-steps li[data-step="3"].passed').waitFor({ timeout: 60_000 });
+    await waitOrExplain(page, '.lab-steps li[data-step="3"].passed', 60_000);
     await page.locator("a.replay").first().click();
     await page.locator(".journey[data-hop='0']").waitFor({ timeout: 30_000 });
     const stops = await page.locator("circle.stop").count();

@@ -43,6 +43,11 @@ struct ErrorBody<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // The client sees the message; whoever runs the server needs it too
+        // when the fault is on this side (a sandbox that will not start).
+        if self.status.is_server_error() {
+            tracing::warn!(status = self.status.as_u16(), error = %self.message, "request failed");
+        }
         let body = serde_json::to_vec(&ErrorBody {
             error: &self.message,
         })

@@ -55,7 +55,9 @@ const LIVE_EVERY: Duration = Duration::from_secs(2);
 struct LabState {
     lab: Arc<LabView>,
     status: Option<Result<LabStatus, String>>,
-    current: usize,
+    /// Bumped by start/stop/reset, so a status answer sent before one of
+    /// them cannot overwrite what it did.
+    status_gen: u32,
     /// Latest finished result per step.
     results: Vec<Option<StepResult>>,
     /// Results of the run in flight, check by check.
@@ -74,6 +76,10 @@ struct LabState {
 struct Panel {
     s: RwSignal<LabState>,
     answer: RwSignal<String>,
+    /// The step on show (its own signal: the step's view is rebuilt only
+    /// when it changes, so open hints, the solution and focus survive the
+    /// live re-checks).
+    current: RwSignal<usize>,
 }
 
 /// The lab page.
@@ -109,8 +115,11 @@ impl Panel {
     /// Asks the server whether the sandbox runs.
     async fn refresh_status(self) {
         let path = format!("/api/labs/{}/status", self.id());
+        let sent = self.s.with_untracked(|s| s.status_gen);
         let status = api::get::<LabStatus>(&path).await;
-        self.s.update(|s| s.status = Some(status));
+        if self.s.with_untracked(|s| s.status_gen) == sent {
+            self.s.update(|s| s.status = Some(status));
+        }
     }
 }
 
@@ -128,7 +137,7 @@ fn panel(lab: Arc<LabView>) -> AnyView {
         s: RwSignal::new(LabState {
             lab: lab.clone(),
             status: None,
-            current: first_open - 1,
+            status_gen: 0,
             results: vec![None; steps],
             partial: Vec::new(),
             checking: false,
@@ -139,6 +148,7 @@ fn panel(lab: Arc<LabView>) -> AnyView {
             live: true,
         }),
         answer: RwSignal::new(String::new()),
+        current: RwSignal::new(first_open - 1),
     };
     leptos::task::spawn_local(p.refresh_status());
     if let Ok(handle) = set_interval_with_handle(move || live_tick(ctx, p), LIVE_EVERY) {
@@ -172,7 +182,7 @@ fn panel(lab: Arc<LabView>) -> AnyView {
                 <p class="eyebrow">"Lab"</p>
                 <h1>{lab.title.clone()}</h1>
                 <p class="lead">{lab.summary.clone()}</p>
-                {move || status_bar(p, needs)}
+                {status_bar(p, needs)}
                 {move || p.s.with(|s| s.message.clone()).map(|m| {
                     let (class, text) = match m {
                         Ok(t) => ("lab-message ok", t),
@@ -183,7 +193,7 @@ fn panel(lab: Arc<LabView>) -> AnyView {
             </header>
             <div class="lab-body">
                 <nav class="lab-steps" aria-label="Steps"><ol>{step_list}</ol></nav>
-                <section class="lab-step" aria-live="polite">{move || step_view(ctx, p, p.s.with(|s| s.current))}</section>
+                <section class="lab-step" aria-live="polite">{move || step_view(ctx, p, p.current.get())}</section>
             </div>
             {(lab.needs == Needs::Sandbox).then(|| console_view(p))}
         </article>
@@ -193,13 +203,9 @@ fn panel(lab: Arc<LabView>) -> AnyView {
 
 /// `passed`, `failed`, `current` classes of a step in the list.
 fn step_class(ctx: Ctx, p: Panel, i: usize) -> String {
-    let (result, current, id) = p.s.with(|s| {
-        (
-            s.results[i].as_ref().map(|r| r.passed),
-            s.current == i,
-            s.lab.id.clone(),
-        )
-    });
+    let current = p.current.get() == i;
+    let (result, id) =
+        p.s.with(|s| (s.results[i].as_ref().map(|r| r.passed), s.lab.id.clone()));
     let recorded = ctx
         .progress
         .with(|pr| pr.step_passed(&id, &(i + 1).to_string()));
@@ -217,53 +223,70 @@ fn step_class(ctx: Ctx, p: Panel, i: usize) -> String {
 }
 
 fn select(p: Panel, i: usize) {
-    if p.s.with_untracked(|s| s.current) != i {
-        p.s.update(|s| {
-            s.current = i;
-            s.partial.clear();
-        });
+    if p.current.get_untracked() != i {
+        p.current.set(i);
+        p.s.update(|s| s.partial.clear());
         p.answer.set(String::new());
     }
 }
 
-fn status_bar(p: Panel, needs: &'static str) -> AnyView {
-    let (status, busy, id) =
-        p.s.with(|s| (s.status.clone(), s.busy.is_some(), s.lab.id.clone()));
-    let (state, detail, shell) = match status {
+/// What the lab bar says: pill state, its text, the shell hint.
+fn bar_state(p: Panel) -> (&'static str, String, String) {
+    p.s.with(|s| match &s.status {
         None => ("checking", "Asking the server…".to_string(), String::new()),
-        Some(Err(e)) => ("off", e, String::new()),
-        Some(Ok(s)) => {
-            let detail = match (s.running, s.rootless, s.context) {
+        Some(Err(e)) => ("off", e.clone(), String::new()),
+        Some(Ok(st)) => {
+            let detail = match (st.running, st.rootless, &st.context) {
                 (false, _, _) => "Not started".to_string(),
                 (true, Some(true), _) => "Sandbox running (rootless)".to_string(),
                 (true, _, Some(ctx)) => format!("Connected to {ctx}"),
                 (true, _, _) => "Sandbox running".to_string(),
             };
-            (if s.running { "on" } else { "off" }, detail, s.shell)
+            let state = if st.running { "on" } else { "off" };
+            (state, detail, st.shell.clone())
         }
+    })
+}
+
+/// The lab bar. Its elements stay put and only their attributes and text
+/// follow the state: a button rebuilt under the pointer loses the click.
+fn status_bar(p: Panel, needs: &'static str) -> AnyView {
+    let id = p.id();
+    let state = move || bar_state(p).0;
+    // Start appears once the server has said the lab is not running.
+    let shown = move |action: &str| match state() {
+        "on" => action != "start",
+        "off" => action == "start",
+        _ => false,
     };
-    let running = state == "on";
-    let button = |id: &'static str, label: &'static str, action: &'static str| {
+    let button = move |id: &'static str, label: &'static str, action: &'static str| {
         let class = if action == "start" {
             "button primary"
         } else {
             "button"
         };
-        view! { <button id=id class=class disabled=busy on:click=move |_| lifecycle(p, action)>{label}</button> }
+        view! {
+            <button id=id class=class hidden=move || !shown(action)
+                disabled=move || p.s.with(|s| s.busy.is_some())
+                on:click=move |_| lifecycle(p, action)>{label}</button>
+        }
     };
     view! {
         <div class="lab-bar">
-            <span id="lab-status" class=format!("pill {state}")>{detail}</span>
+            <span id="lab-status" class=move || format!("pill {}", state())>{move || bar_state(p).1}</span>
             <span class="muted small">{needs}</span>
             <span class="spacer"></span>
-            {(!running).then(|| button("lab-start", "Start lab", "start"))}
-            {running.then(|| button("lab-reset", "Reset", "reset"))}
-            {running.then(|| button("lab-stop", "Stop", "stop"))}
+            {button("lab-start", "Start lab", "start")}
+            {button("lab-reset", "Reset", "reset")}
+            {button("lab-stop", "Stop", "stop")}
             <a class="button" href=format!("/api/labs/{id}/report") download="">"Report"</a>
         </div>
-        {(!shell.is_empty()).then(|| view! {
-            <p class="muted small">"In a terminal on the server's machine: "<code>{shell}</code></p>
-        })}
+        {move || {
+            let shell = bar_state(p).2;
+            (!shell.is_empty()).then(|| view! {
+                <p class="muted small">"In a terminal on the server's machine: "<code>{shell}</code></p>
+            })
+        }}
     }
     .into_any()
 }
@@ -273,6 +296,7 @@ fn lifecycle(p: Panel, action: &'static str) {
     let path = format!("/api/labs/{}/{action}", p.id());
     p.s.update(|s| {
         s.busy = Some(action);
+        s.status_gen += 1;
         s.message = None;
     });
     leptos::task::spawn_local(async move {
@@ -445,8 +469,8 @@ fn step_summary(p: Panel, i: usize) -> Option<AnyView> {
 
 /// Re-checks the current step when nothing else runs and it is not passed.
 fn live_tick(ctx: Ctx, p: Panel) {
+    let i = p.current.get_untracked();
     let due = p.s.with_untracked(|s| {
-        let i = s.current;
         s.live
             && !s.checking
             && s.busy.is_none()
@@ -455,6 +479,12 @@ fn live_tick(ctx: Ctx, p: Panel) {
     });
     if due && p.running() {
         run_check(ctx, p, true);
+    } else if !p.running()
+        && p.s
+            .with_untracked(|s| s.busy.is_none() && s.status.is_some())
+    {
+        // A sandbox started or stopped from a terminal shows up here too.
+        leptos::task::spawn_local(p.refresh_status());
     }
 }
 
@@ -464,7 +494,7 @@ fn run_check(ctx: Ctx, p: Panel, quiet: bool) {
     if p.s.with_untracked(|s| s.checking) {
         return;
     }
-    let i = p.s.with_untracked(|s| s.current);
+    let i = p.current.get_untracked();
     let id = p.id();
     let path = format!("/api/labs/{id}/steps/{}/check", i + 1);
     let answer = p.answer.get_untracked();
