@@ -194,11 +194,92 @@ impl Progress {
     pub fn quiz(&self, lesson: &str) -> Option<&QuizRecord> {
         self.lessons.get(lesson).and_then(|l| l.quiz.as_ref())
     }
+
+    /// Folds in progress kept elsewhere (another browser, the server's copy
+    /// for this learner): the union of what either has done, firsts kept
+    /// earliest and bests kept highest. Merging the same progress twice
+    /// changes nothing, so copies can be merged in any order, any number of
+    /// times.
+    pub fn merge(&mut self, other: &Progress) {
+        for (id, theirs) in &other.lessons {
+            let mine = self.lessons.entry(id.clone()).or_default();
+            mine.read_at = match (mine.read_at, theirs.read_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            mine.quiz = match (mine.quiz.take(), &theirs.quiz) {
+                (Some(a), Some(b)) => {
+                    // The later attempt says what "last" was.
+                    let later = if b.last_at > a.last_at { b } else { &a };
+                    Some(QuizRecord {
+                        best: a.best.max(b.best),
+                        last: later.last,
+                        total: later.total,
+                        attempts: a.attempts.max(b.attempts),
+                        last_at: a.last_at.max(b.last_at),
+                    })
+                }
+                (a, b) => a.or_else(|| b.clone()),
+            };
+        }
+        for (id, theirs) in &other.labs {
+            let mine = self.labs.entry(id.clone()).or_default();
+            for (step, b) in &theirs.steps {
+                mine.steps
+                    .entry(step.clone())
+                    .and_modify(|a| {
+                        a.passed_at = a.passed_at.min(b.passed_at);
+                        a.attempts = a.attempts.max(b.attempts);
+                    })
+                    .or_insert_with(|| b.clone());
+            }
+        }
+        if self.last_lesson.is_none() {
+            self.last_lesson.clone_from(&other.last_lesson);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_is_the_union_and_idempotent() {
+        let mut laptop = Progress::default();
+        laptop.mark_read("tcp", Timestamp(20));
+        laptop.record_quiz("tcp", 3, 7, Timestamp(21));
+        laptop.record_step("handshake", "1", true, Timestamp(30));
+        let mut tablet = Progress::default();
+        tablet.mark_read("tcp", Timestamp(10));
+        tablet.mark_read("osi", Timestamp(11));
+        tablet.record_quiz("tcp", 6, 7, Timestamp(12));
+        tablet.record_quiz("tcp", 2, 7, Timestamp(40));
+        tablet.record_step("handshake", "2", true, Timestamp(41));
+        tablet.set_last_lesson("osi");
+
+        let mut merged = laptop.clone();
+        merged.merge(&tablet);
+        assert_eq!(merged.lessons["tcp"].read_at, Some(Timestamp(10)));
+        assert!(merged.is_read("osi"));
+        let q = merged.quiz("tcp").unwrap();
+        assert_eq!(
+            (q.best, q.last, q.attempts, q.last_at),
+            (6, 2, 2, Timestamp(40))
+        );
+        assert!(merged.step_passed("handshake", "1") && merged.step_passed("handshake", "2"));
+        assert_eq!(merged.last_lesson.as_deref(), Some("osi"));
+
+        // Again, and the other way round: nothing more changes.
+        let once = merged.clone();
+        merged.merge(&tablet);
+        merged.merge(&laptop);
+        assert_eq!(merged, once);
+        let mut other_way = tablet.clone();
+        other_way.merge(&laptop);
+        assert_eq!(other_way.lessons, once.lessons);
+        assert_eq!(other_way.labs, once.labs);
+    }
 
     #[test]
     fn round_trips_through_versioned_json() {

@@ -51,6 +51,10 @@ enum Command {
         /// Serve the course only: no lab sandboxes, checks or console.
         #[arg(long)]
         no_labs: bool,
+        /// Keep each learner's progress in DIR/<name>.json, merged with their
+        /// browser's (learners open `/?learner=NAME`).
+        #[arg(long, value_name = "DIR")]
+        learners: Option<std::path::PathBuf>,
         /// Log JSON lines instead of text (filter with RUST_LOG).
         #[arg(long)]
         log_json: bool,
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
             bind,
             context,
             no_labs,
+            learners,
             log_json,
             health_check,
         }) => serve(
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
                 bind,
                 context,
                 labs: !no_labs,
+                learners,
                 log_json,
                 ..Default::default()
             },

@@ -312,6 +312,50 @@ pub(crate) async fn console(
     Ok(no_store(Json(state.labs.console(lab, command).await?)))
 }
 
+/// The server's learner sessions, or a 404 saying how to turn them on.
+fn learner_sessions(state: &AppState) -> Result<&crate::learners::Learners, ApiError> {
+    state.learners.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "this server keeps no learner progress (start it with `layerlab serve --learners DIR`)",
+        )
+    })
+}
+
+/// `GET /api/learners`: everyone with progress on this server, with counts.
+pub(crate) async fn learners(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(no_store(Json(learner_sessions(&state)?.list().await?)))
+}
+
+/// `GET /api/learners/{name}/progress`: what the server holds for them.
+pub(crate) async fn learner_progress(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(no_store(Json(
+        learner_sessions(&state)?.progress(&name).await?,
+    )))
+}
+
+/// `POST /api/learners/{name}/progress` with the browser's progress JSON:
+/// merged into the server's copy; answers the merged progress.
+pub(crate) async fn sync_progress(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    state.guard(&headers)?;
+    let sessions = learner_sessions(&state)?;
+    let body = body.map_err(body_error)?;
+    let incoming = std::str::from_utf8(&body)
+        .ok()
+        .map(layerlab_core::progress::Progress::from_json)
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8"))?
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    Ok(no_store(Json(sessions.sync(&name, &incoming).await?)))
+}
+
 /// Query of `GET /api/labs/{id}/report`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ReportQuery {

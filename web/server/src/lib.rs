@@ -12,6 +12,7 @@ mod content;
 mod error;
 mod http_util;
 pub mod labs;
+pub mod learners;
 mod serve;
 
 pub use content::{Content, JsonDoc};
@@ -58,6 +59,8 @@ pub struct AppState {
     /// loopback answers only to loopback names, so a web page cannot reach
     /// it through DNS rebinding.
     pub allowed_hosts: Option<Arc<[String]>>,
+    /// Learners' progress kept by this server (`--learners DIR`), if any.
+    pub learners: Option<Arc<learners::Learners>>,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             assets: assets::ASSETS,
             labs: Arc::new(LabEngine::new(true, None)),
             allowed_hosts: None,
+            learners: None,
         }
     }
 
@@ -150,6 +154,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/labs/{id}/steps/{n}/checks/{m}/journey",
             get(api::capture_journey),
+        )
+        .route("/api/learners", get(api::learners))
+        .route(
+            "/api/learners/{name}/progress",
+            get(api::learner_progress).post(api::sync_progress),
         )
         .route("/api", any(api::not_found))
         .route("/api/", any(api::not_found))

@@ -39,6 +39,8 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     /// On shutdown, how long open requests may take to finish.
     pub shutdown_grace: Duration,
+    /// Where learners' progress is kept (`None`: only in their browsers).
+    pub learners: Option<std::path::PathBuf>,
 }
 
 /// Port used when none is given.
@@ -55,6 +57,7 @@ impl Default for ServeOptions {
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
+            learners: None,
         }
     }
 }
@@ -102,6 +105,10 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             bind = %opts.bind,
             "labs are on and the server is reachable from the network: anyone who can open it can run commands in lab sandboxes (use --no-labs for a course-only server)"
         );
+    }
+    if let Some(dir) = &opts.learners {
+        info!(dir = %dir.display(), "keeping learners' progress");
+        state.learners = Some(Arc::new(crate::learners::Learners::new(dir.clone())));
     }
     let engine = state.labs.clone();
     let app_built = state.assets.iter().any(|a| a.path == "index.html");

@@ -824,3 +824,121 @@ fn state_is_cheap_to_share() {
     let a = STATE.clone();
     assert!(Arc::ptr_eq(&a.content, &STATE.content));
 }
+
+/// A router whose learner progress lives in a fresh folder.
+fn app_with_learners(tag: &str) -> (Router, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("layerlab-learners-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let app = router(AppState {
+        learners: Some(Arc::new(layerlab_server::learners::Learners::new(
+            dir.clone(),
+        ))),
+        ..STATE.clone()
+    });
+    (app, dir)
+}
+
+async fn post_progress(app: Router, name: &str, body: &str) -> Reply {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/learners/{name}/progress"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    send_to(app, req).await
+}
+
+#[tokio::test]
+async fn learner_progress_is_merged_kept_and_listed() {
+    let (app, dir) = app_with_learners("merge");
+    let laptop = r#"{"version":1,"lessons":{"tcp":{"read_at":20,"quiz":{"best":3,"last":3,"total":7,"attempts":1,"last_at":21}}}}"#;
+    let tablet = r#"{"version":1,"lessons":{"osi":{"read_at":5}},"labs":{"handshake":{"steps":{"1":{"passed_at":30,"attempts":2}}}}}"#;
+
+    let r = post_progress(app.clone(), "ada", laptop).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let r = post_progress(app.clone(), "ada", tablet).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let merged = r.json();
+    assert_eq!(merged["lessons"]["tcp"]["quiz"]["best"], 3);
+    assert_eq!(merged["lessons"]["osi"]["read_at"], 5);
+    assert_eq!(merged["labs"]["handshake"]["steps"]["1"]["attempts"], 2);
+
+    // Kept on disk in the tutor's format, and answered on GET.
+    let stored = std::fs::read_to_string(dir.join("ada.json")).unwrap();
+    let stored = layerlab_core::progress::Progress::from_json(&stored).unwrap();
+    assert!(stored.is_read("tcp") && stored.is_read("osi"));
+    let req = Request::get("/api/learners/ada/progress")
+        .body(Body::empty())
+        .unwrap();
+    let r = send_to(app.clone(), req).await;
+    assert_eq!(r.json(), merged);
+
+    // A learner the server has not seen yet starts empty.
+    let req = Request::get("/api/learners/bob/progress")
+        .body(Body::empty())
+        .unwrap();
+    let r = send_to(app.clone(), req).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["lessons"], serde_json::json!({}));
+
+    let req = Request::get("/api/learners").body(Body::empty()).unwrap();
+    let r = send_to(app, req).await;
+    assert_eq!(
+        r.json(),
+        serde_json::json!([{"name": "ada", "lessons_read": 2, "quizzes_taken": 1, "lab_steps_passed": 1}])
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn learner_progress_refuses_bad_input_and_says_when_it_is_off() {
+    // Off unless the server was started with --learners.
+    let r = get("/api/learners/ada/progress").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.error().contains("--learners"), "{}", r.error());
+
+    let (app, dir) = app_with_learners("bad");
+    for name in ["..", ".hidden", "a%2Fb", "x%20y"] {
+        let r = post_progress(app.clone(), name, r#"{"version":1}"#).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(r.error().contains("not a learner name"), "{}", r.error());
+    }
+    let long = "a".repeat(65);
+    let r = post_progress(app.clone(), &long, r#"{"version":1}"#).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    let r = post_progress(app.clone(), "ada", "{not json").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error().contains("not valid progress"), "{}", r.error());
+    let r = post_progress(app.clone(), "ada", r#"{"version":99}"#).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error().contains("newer layerlab"), "{}", r.error());
+
+    // A cross-site page cannot write someone's progress.
+    let req = Request::post("/api/learners/ada/progress")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from(r#"{"version":1}"#))
+        .unwrap();
+    assert_eq!(
+        send_to(app.clone(), req).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A damaged file on the server is named, and not overwritten.
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ada.json"), "garbage").unwrap();
+    let r = post_progress(app, "ada", r#"{"version":1}"#).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(r.error().contains("ada.json"), "{}", r.error());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("ada.json")).unwrap(),
+        "garbage"
+    );
+    assert!(!r.body.is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}
