@@ -62,8 +62,8 @@ pub struct Lesson {
     pub minutes: u32,
     /// What the learner will be able to do afterwards.
     pub objectives: Vec<String>,
-    /// The chapter's lab this lesson prepares for.
-    pub lab: Option<String>,
+    /// The labs that practise this lesson, in the order they are offered.
+    pub labs: Vec<String>,
     /// Packet journeys to watch with this lesson.
     pub journeys: Vec<String>,
     /// The rendered-neutral body.
@@ -138,6 +138,8 @@ struct RawFrontMatter {
     objectives: Vec<String>,
     lab: Option<String>,
     #[serde(default)]
+    labs: Vec<String>,
+    #[serde(default)]
     journeys: Vec<String>,
 }
 
@@ -148,7 +150,7 @@ struct RawGlossary {
     term: Vec<GlossaryEntry>,
 }
 
-const FRONT_MATTER_HELP: &str = "start the file with a `+++` line, TOML keys id, title, minutes, objectives (and optional lab, journeys), then a closing `+++` line";
+const FRONT_MATTER_HELP: &str = "start the file with a `+++` line, TOML keys id, title, minutes, objectives (and optional lab or labs, journeys), then a closing `+++` line";
 
 impl Course {
     /// Loads a course from its content files and checks it against the
@@ -412,14 +414,23 @@ fn parse_lesson<'a>(
             Some("objectives say what the learner can do afterwards: \"Explain ...\", \"Predict ...\""),
         );
     }
-    if let Some(lab) = &raw.lab
-        && !catalog.labs.contains(lab)
-    {
+    if raw.lab.is_some() && !raw.labs.is_empty() {
         d.error(
-            key_at("lab"),
-            format!("unknown lab `{lab}`"),
-            Some(&suggest(lab, catalog.labs.iter())),
+            key_at("labs"),
+            "give either `lab` or `labs`, not both",
+            Some("`labs = [\"a\", \"b\"]` lists every lab of the lesson"),
         );
+    }
+    let labs: Vec<String> = raw.lab.iter().chain(&raw.labs).cloned().collect();
+    for lab in &labs {
+        if !catalog.labs.contains(lab) {
+            let key = if raw.lab.as_ref() == Some(lab) { "lab" } else { "labs" };
+            d.error(
+                key_at(key),
+                format!("unknown lab `{lab}`"),
+                Some(&suggest(lab, catalog.labs.iter())),
+            );
+        }
     }
     for journey in &raw.journeys {
         if !catalog.journeys.contains(journey) {
@@ -480,7 +491,7 @@ fn parse_lesson<'a>(
         title: raw.title,
         minutes: raw.minutes,
         objectives: raw.objectives,
-        lab: raw.lab,
+        labs,
         journeys: raw.journeys,
         body,
         quiz,

@@ -625,7 +625,19 @@ impl<'c> App<'c> {
                 return vec![];
             }
             Action::OpenLab => {
-                return match lesson.lab.clone() {
+                // With several labs, the first one not finished yet.
+                let next = lesson
+                    .labs
+                    .iter()
+                    .find(|id| {
+                        layerlab_labs::find(id).is_ok_and(|lab| {
+                            !(1..=lab.steps.len())
+                                .all(|n| self.progress.step_passed(id, &n.to_string()))
+                        })
+                    })
+                    .or(lesson.labs.first())
+                    .cloned();
+                return match next {
                     Some(id) => self.open_lab(&id),
                     None => {
                         self.status = Some("This lesson has no lab; its chapter's labs are linked from other lessons.".into());

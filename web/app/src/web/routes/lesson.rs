@@ -111,11 +111,23 @@ fn lesson_view(ctx: Ctx, l: Arc<Lesson>) -> AnyView {
     };
     let toc = toc(body, (!l.quiz.is_empty()).then_some(quiz_title.as_str()));
     let journeys = journey_links(ctx, &l.journeys);
-    let lab = l.lab.clone().map(|lab| {
+    let lab = (!l.labs.is_empty()).then(|| {
+        let links = l
+            .labs
+            .iter()
+            .enumerate()
+            .map(|(i, lab)| {
+                view! {
+                    {(i > 0).then_some(", ")}
+                    <a href=format!("/lab/{lab}")><code>{lab.clone()}</code></a>
+                }
+            })
+            .collect_view();
+        let noun = if l.labs.len() == 1 { "the lab " } else { "the labs " };
         view! {
             <aside class="admonition tip">
                 <p class="admonition-title">"Lab"</p>
-                <p>"Practise this in the lab "<a href=format!("/lab/{lab}")><code>{lab.clone()}</code></a>"."</p>
+                <p>"Practise this in "{noun}{links}"."</p>
             </aside>
         }
     });
