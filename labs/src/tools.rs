@@ -14,6 +14,22 @@ pub const LINUX_LAB_TOOLS: &[(&str, &str)] = &[
     ("ping", "iputils-ping"),
 ];
 
+/// (program, Debian package) for programs that single labs ask for with
+/// `tools:`; the install hint names the package.
+pub const EXTRA_LAB_TOOLS: &[(&str, &str)] = &[
+    ("nft", "nftables"),
+    ("bird", "bird2"),
+    ("birdc", "bird2"),
+    ("haproxy", "haproxy"),
+    ("nginx", "nginx-light"),
+    ("dnsmasq", "dnsmasq-base"),
+    ("tshark", "tshark"),
+    ("/usr/lib/cni/bridge", "containernetworking-plugins"),
+    ("/usr/lib/cni/host-local", "containernetworking-plugins"),
+    ("/usr/lib/cni/ptp", "containernetworking-plugins"),
+    ("/usr/lib/cni/portmap", "containernetworking-plugins"),
+];
+
 /// Whether a program is on PATH (or is an existing path).
 pub fn have(program: &str) -> bool {
     if program.contains('/') {
@@ -36,6 +52,7 @@ pub fn require(programs: &[&str]) -> Result<(), String> {
         .map(|m| {
             LINUX_LAB_TOOLS
                 .iter()
+                .chain(EXTRA_LAB_TOOLS)
                 .find(|(p, _)| p == m)
                 .map_or(*m, |(_, pkg)| pkg)
         })
@@ -52,6 +69,17 @@ pub fn require(programs: &[&str]) -> Result<(), String> {
 /// Every Linux-lab tool that is missing, as one message (None when all are there).
 pub fn check_linux_lab_tools() -> Option<String> {
     let all: Vec<&str> = LINUX_LAB_TOOLS.iter().map(|(p, _)| *p).collect();
+    require(&all).err()
+}
+
+/// Everything a lab needs that is missing: the basic set plus the lab's own
+/// `tools:`, as one message naming the packages (None when all are there).
+pub fn check_lab_tools(lab: &layerlab_core::lab::Lab) -> Option<String> {
+    let all: Vec<&str> = LINUX_LAB_TOOLS
+        .iter()
+        .map(|(p, _)| *p)
+        .chain(lab.tools.iter().map(String::as_str))
+        .collect();
     require(&all).err()
 }
 

@@ -21,6 +21,8 @@ pub struct Lab {
     pub needs: Needs,
     /// One or two sentences: what the learner will build.
     pub summary: String,
+    /// Programs this lab needs beyond every sandbox lab's basic set (e.g. `bird`, `haproxy`).
+    pub tools: Vec<String>,
     /// Steps, in order.
     pub steps: Vec<Step>,
     /// Source path, relative to the labs root.
@@ -548,6 +550,8 @@ struct LabFile {
     chapter: String,
     needs: Needs,
     summary: String,
+    #[serde(default)]
+    tools: Vec<String>,
     steps: Vec<StepFile>,
 }
 
@@ -800,6 +804,7 @@ fn load_one(
         chapter: parsed.chapter,
         needs: parsed.needs,
         summary: parsed.summary,
+        tools: parsed.tools,
         steps,
         source: file.path.to_string(),
     })
