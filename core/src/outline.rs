@@ -37,8 +37,8 @@ pub struct LessonOutline {
     pub minutes: u32,
     /// Learning objectives.
     pub objectives: Vec<String>,
-    /// The chapter's lab this lesson prepares for.
-    pub lab: Option<String>,
+    /// The labs that practise this lesson.
+    pub labs: Vec<String>,
     /// Journeys to watch with this lesson.
     pub journeys: Vec<String>,
     /// Number of quiz questions (for progress marks).
@@ -64,7 +64,7 @@ impl Course {
                             title: l.title.clone(),
                             minutes: l.minutes,
                             objectives: l.objectives.clone(),
-                            lab: l.lab.clone(),
+                            labs: l.labs.clone(),
                             journeys: l.journeys.clone(),
                             questions: l.quiz.len(),
                         })
