@@ -5,13 +5,16 @@
 //! this crate does the I/O: a disposable network sandbox per lab
 //! ([`sandbox`]), commands with timeouts ([`exec`]), packet captures
 //! ([`capture`]), and the loop that observes until a check is decided
-//! ([`runner`]).
+//! ([`runner`]). [`run`] is the one way in for every caller: sandbox labs
+//! and cluster labs (through `layerlab-kube`) behind one API.
 
 pub mod capture;
 pub mod exec;
 pub mod hello;
+pub mod run;
 pub mod runner;
 pub mod sandbox;
+pub mod store;
 pub mod tools;
 
 use layerlab_core::SourceFile;

@@ -123,7 +123,19 @@ pub fn run_step_reporting(
     answer: Option<&str>,
     mut on_check: impl FnMut(usize, &CheckResult),
 ) -> StepResult {
-    let step = &lab.steps[index];
+    check_step(sb, &lab.steps[index], index, answer, &mut on_check)
+}
+
+/// Runs every check of `step` (0-based `index` in its lab), reporting each
+/// result as it is decided. Captures are kept in the sandbox folder as
+/// `step-N-check-M.pcap` for the journey view.
+pub fn check_step(
+    sb: &Sandbox,
+    step: &Step,
+    index: usize,
+    answer: Option<&str>,
+    on_check: &mut dyn FnMut(usize, &CheckResult),
+) -> StepResult {
     let mut snapshots = Snapshots::default();
     let checks = step
         .checks

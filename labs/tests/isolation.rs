@@ -1,7 +1,7 @@
 //! The sandbox, for real: a lab killed halfway leaves the host's network
 //! identical and its sandbox is swept; typical learner mistakes get
 //! messages that name them. (Every lab's fail → solve → pass run is in
-//! `tui/tests/linux_labs.rs`, where the real `layerlab` binary is on PATH.)
+//! `cli/tests/linux_labs.rs`, where the real `layerlab` binary is on PATH.)
 //!
 //! Needs root (network namespaces, iptables). CI runs as root; elsewhere the
 //! tests say they were skipped.

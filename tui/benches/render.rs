@@ -2,11 +2,11 @@
 //! the longest lesson (redrawn, scrolled, and laid out afresh) and the
 //! packet journey view stepping through hops. The goal is ≤ 2 ms a frame.
 use criterion::{Criterion, criterion_group, criterion_main};
-use layerlab::app::{Action, App, Row};
-use layerlab::screens::journey::JourneyPane;
-use layerlab::theme::Theme;
-use layerlab::ui;
 use layerlab_core::{Progress, Timestamp};
+use layerlab_tui::app::{Action, App, Row};
+use layerlab_tui::screens::journey::JourneyPane;
+use layerlab_tui::theme::Theme;
+use layerlab_tui::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;

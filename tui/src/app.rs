@@ -415,12 +415,6 @@ impl<'c> App<'c> {
             self.status = Some(format!("The lab `{id}` is not part of this build."));
             return vec![];
         };
-        if lab.needs == layerlab_core::lab::Needs::Kind {
-            self.status = Some(format!(
-                "`{id}` runs on a kind cluster: run `layerlab cluster up`, then `layerlab lab check {id}`."
-            ));
-            return vec![];
-        }
         if self.lab.as_ref().is_some_and(|l| l.lab.id == id) {
             self.lab_return = self.screen;
             self.screen = Screen::Lab;

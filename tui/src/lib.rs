@@ -1,16 +1,14 @@
-//! The `layerlab` tutor as a library, so the binary stays a thin command
-//! line and the render benchmark can drive the same code the terminal runs.
+//! The `layerlab` terminal tutor as a library: the `layerlab` binary (the
+//! `cli` crate) opens it, and the render benchmark drives the same code the
+//! terminal runs.
 
 pub mod app;
 mod keys;
-pub mod lab_cli;
-pub mod lint;
-pub mod packet_cli;
+mod lab_work;
 mod render;
 pub mod runner;
 pub mod screens;
 pub mod shell;
-pub mod store;
 pub mod theme;
 pub mod ui;
 

@@ -11,15 +11,17 @@
 //! panic (ratatui's `try_init` installs a hook that restores it first).
 
 use crate::app::{Action, App, Effect};
-use crate::screens::lab::{LabEvent, LabRequest};
+use crate::lab_work::LabWork;
+use crate::screens::lab::LabEvent;
 use crate::shell::Shell;
-use crate::store::ProgressStore;
 use crate::{keys, ui};
 use anyhow::{Context, Result, anyhow};
 use crossterm::event::{self, Event, MouseEventKind};
-use layerlab_core::lab::{CheckKind, Lab, Mode};
-use layerlab_labs::runner as lab_runner;
-use layerlab_labs::sandbox::{Owner, Sandbox};
+use layerlab_core::lab::CheckKind;
+use layerlab_labs::run::{LabRun, Labs, RunOptions};
+use layerlab_labs::sandbox::Owner;
+use layerlab_labs::store::ProgressStore;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Instant;
 
@@ -38,25 +40,26 @@ pub enum Msg {
     Tick,
     /// The lab shell drew something.
     Redraw,
-    /// A lab's sandbox is up: start its shell.
-    LabReady(String),
+    /// A lab is up (its sandbox started, or its cluster connected): start its shell.
+    LabReady(LabRun),
     /// News from lab work running on another thread.
     Lab(LabEvent),
     /// Time to re-check the open lab step (live checklist).
     LabRecheck,
 }
 
-/// Runs the tutor until the learner quits, saving progress as it changes.
-pub fn run(app: App<'_>, store: &ProgressStore) -> Result<()> {
-    run_with(app, Some(store))
+/// Runs the tutor until the learner quits, saving progress as it changes;
+/// labs run as `labs` says (cluster labs: `--context`).
+pub fn run(app: App<'_>, store: &ProgressStore, labs: RunOptions) -> Result<()> {
+    run_with(app, Some(store), labs)
 }
 
 /// Runs a view that has no progress to save (`layerlab packet replay`).
 pub fn run_without_saving(app: App<'_>) -> Result<()> {
-    run_with(app, None)
+    run_with(app, None, RunOptions::default())
 }
 
-fn run_with(mut app: App<'_>, store: Option<&ProgressStore>) -> Result<()> {
+fn run_with(mut app: App<'_>, store: Option<&ProgressStore>, labs: RunOptions) -> Result<()> {
     let exit_after_first_frame = std::env::var_os(EXIT_AFTER_FIRST_FRAME).is_some_and(|v| v == "1");
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
@@ -72,11 +75,12 @@ fn run_with(mut app: App<'_>, store: Option<&ProgressStore>) -> Result<()> {
         .and_then(|()| {
             let (tx, rx) = mpsc::channel();
             spawn_input(tx.clone())?;
-            let mut ctx = Ctx {
-                store,
-                tx,
-                labs: Vec::new(),
-            };
+            // Sandboxes this tutor starts go with it.
+            let labs = Labs::new(RunOptions {
+                owner: Owner::Process(std::process::id()),
+                ..labs
+            });
+            let mut ctx = Ctx::new(store, tx, Arc::new(labs));
             let r = event_loop(
                 &mut terminal,
                 &mut app,
@@ -84,14 +88,8 @@ fn run_with(mut app: App<'_>, store: Option<&ProgressStore>) -> Result<()> {
                 &rx,
                 exit_after_first_frame,
             );
-            // Sandboxes this tutor started go with it (a crash leaves them
-            // for the next start to sweep: they name their owner's PID).
             app.shell = None;
-            for id in &ctx.labs {
-                if let Some(sb) = Sandbox::find(id) {
-                    sb.destroy();
-                }
-            }
+            ctx.work.stop_started();
             r
         });
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
@@ -120,12 +118,22 @@ fn spawn_input(tx: Sender<Msg>) -> Result<()> {
     Ok(())
 }
 
-/// What effects need: the progress store and a way to report back.
-struct Ctx<'s> {
+/// What effects need: the progress store, a way to report back, and the
+/// lab runs.
+pub(crate) struct Ctx<'s> {
     store: Option<&'s ProgressStore>,
     tx: Sender<Msg>,
-    /// Labs whose sandboxes this tutor started.
-    labs: Vec<String>,
+    work: LabWork,
+}
+
+impl<'s> Ctx<'s> {
+    pub(crate) fn new(store: Option<&'s ProgressStore>, tx: Sender<Msg>, labs: Arc<Labs>) -> Self {
+        Ctx {
+            store,
+            tx: tx.clone(),
+            work: LabWork::new(labs, tx),
+        }
+    }
 }
 
 fn event_loop(
@@ -177,7 +185,7 @@ fn event_loop(
     }
 }
 
-fn handle(msg: Msg, app: &mut App<'_>, ctx: &mut Ctx<'_>) -> Result<()> {
+pub(crate) fn handle(msg: Msg, app: &mut App<'_>, ctx: &mut Ctx<'_>) -> Result<()> {
     let action = match msg {
         Msg::Input(event) => {
             let action = match event {
@@ -197,16 +205,15 @@ fn handle(msg: Msg, app: &mut App<'_>, ctx: &mut Ctx<'_>) -> Result<()> {
         }
         Msg::Tick => Some(Action::Tick),
         Msg::Redraw => None,
-        Msg::LabReady(id) => {
-            if let Some(sb) = Sandbox::find(&id) {
-                let tx = ctx.tx.clone();
-                match Shell::spawn(&sb.shell_command(), 20, 60, move |_| {
-                    let _ = tx.send(Msg::Redraw);
-                }) {
-                    Ok(sh) => app.shell = Some(sh),
-                    Err(e) => app.status = Some(format!("No lab shell: {e:#}")),
-                }
+        Msg::LabReady(run) => {
+            let tx = ctx.tx.clone();
+            match Shell::spawn(&run.shell_command(), 20, 60, move |_| {
+                let _ = tx.send(Msg::Redraw);
+            }) {
+                Ok(sh) => app.shell = Some(sh),
+                Err(e) => app.status = Some(format!("No lab shell: {e:#}")),
             }
+            ctx.work.ready(run);
             let effects = app.lab_event(LabEvent::Ready);
             apply(effects, app, ctx);
             None
@@ -246,7 +253,7 @@ fn handle(msg: Msg, app: &mut App<'_>, ctx: &mut Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
-fn apply(effects: Vec<Effect>, app: &mut App<'_>, ctx: &mut Ctx<'_>) {
+pub(crate) fn apply(effects: Vec<Effect>, app: &mut App<'_>, ctx: &mut Ctx<'_>) {
     for effect in effects {
         match effect {
             Effect::SaveProgress => {
@@ -260,83 +267,18 @@ fn apply(effects: Vec<Effect>, app: &mut App<'_>, ctx: &mut Ctx<'_>) {
                     sh.write(&bytes);
                 }
             }
-            Effect::StartLab(id) => {
-                if !ctx.labs.iter().any(|l| l == id) {
-                    ctx.labs.push(id.to_string());
-                }
-                start_sandbox(id.to_string(), false, ctx.tx.clone());
-            }
+            Effect::StartLab(id) => match layerlab_labs::find(id) {
+                Ok(lab) => ctx.work.start(lab, false),
+                Err(e) => app.status = Some(e),
+            },
             Effect::Lab(request) => {
                 let Some(lab) = app.lab.as_ref().map(|l| l.lab) else {
                     continue;
                 };
-                lab_work(lab, request, ctx.tx.clone());
+                ctx.work.request(lab, request);
             }
         }
     }
-}
-
-/// Starts (or, with `fresh`, recreates) a lab's sandbox off the UI thread.
-fn start_sandbox(id: String, fresh: bool, tx: Sender<Msg>) {
-    std::thread::spawn(move || {
-        let owner = Owner::Process(std::process::id());
-        if let Some(missing) = layerlab_labs::tools::check_linux_lab_tools() {
-            let _ = tx.send(Msg::Lab(LabEvent::Failed(missing)));
-            return;
-        }
-        let made = if fresh {
-            Sandbox::create(&id, owner)
-        } else {
-            Sandbox::ensure(&id, owner)
-        };
-        let _ = tx.send(match made {
-            Ok(_) => Msg::LabReady(id),
-            Err(e) => Msg::Lab(LabEvent::Failed(e.to_string())),
-        });
-    });
-}
-
-/// Runs a check, a solution or a reset on a worker thread.
-fn lab_work(lab: &'static Lab, request: LabRequest, tx: Sender<Msg>) {
-    if request == LabRequest::Reset {
-        start_sandbox(lab.id.clone(), true, tx);
-        return;
-    }
-    std::thread::spawn(move || {
-        let Some(sb) = Sandbox::find(&lab.id) else {
-            let _ = tx.send(Msg::Lab(LabEvent::Failed(
-                "the sandbox is gone: press R to reset".into(),
-            )));
-            return;
-        };
-        let (step, answer, quick) = match request {
-            LabRequest::Check {
-                step,
-                answer,
-                quick,
-            } => (step, answer, quick),
-            LabRequest::Solve { step } => {
-                if let Err(e) = lab_runner::solve_step(&sb, &lab.steps[step]) {
-                    let _ = tx.send(Msg::Lab(LabEvent::SolveFailed(e)));
-                    return;
-                }
-                (step, None, false)
-            }
-            LabRequest::Reset => return,
-        };
-        let result = if quick {
-            let mut once = lab.clone();
-            for c in &mut once.steps[step].checks {
-                if c.mode == Mode::Eventually {
-                    c.mode = Mode::Once;
-                }
-            }
-            lab_runner::run_step(&sb, &once, step, answer.as_deref())
-        } else {
-            lab_runner::run_step(&sb, lab, step, answer.as_deref())
-        };
-        let _ = tx.send(Msg::Lab(LabEvent::Checked(result)));
-    });
 }
 
 /// Asks for a quick re-check in a moment, so steps turn green as the

@@ -16,7 +16,6 @@ use layerlab_core::Progress;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
-use std::path::Path;
 use std::time::Duration;
 
 fn app() -> App<'static> {
@@ -1021,8 +1020,13 @@ fn no_color_draws_the_journey_with_modifiers_only() {
 
 #[test]
 fn a_capture_replays_as_a_journey_with_a_hop_per_packet() {
-    let (journey, note) =
-        crate::packet_cli::capture_journey(Path::new("x/http.pcap"), capture("http.pcap")).unwrap();
+    let (journey, note) = layerlab_core::Journey::from_capture_file(
+        "capture",
+        "http.pcap",
+        capture("http.pcap"),
+        10_000,
+    )
+    .unwrap();
     assert_eq!(note, None);
     assert_eq!(journey.title, "http.pcap");
     let packets = layerlab_core::packet::CaptureReader::new(capture("http.pcap"))
@@ -1041,36 +1045,6 @@ fn a_capture_replays_as_a_journey_with_a_hop_per_packet() {
     assert_eq!(pane(&app).hop, packets - 1);
     app.update(Action::Back);
     assert!(app.quit, "leaving a replay quits");
-}
-
-#[test]
-fn damaged_or_foreign_files_give_clear_errors_not_panics() {
-    let path = Path::new("bad.pcap");
-    let err = crate::packet_cli::capture_journey(path, b"hello, not a capture at all").unwrap_err();
-    let msg = format!("{err:#}");
-    assert!(
-        msg.contains("cannot replay bad.pcap") && msg.contains("not a pcap"),
-        "{msg}"
-    );
-
-    let whole = capture("http.pcap");
-    let header_only = &whole[..24];
-    let msg = format!(
-        "{:#}",
-        crate::packet_cli::capture_journey(path, header_only).unwrap_err()
-    );
-    assert!(msg.contains("no packets"), "{msg}");
-
-    // Cut in the middle of a packet: what was read is shown, with a note.
-    let cut = &whole[..whole.len() - 10];
-    let (journey, note) = crate::packet_cli::capture_journey(path, cut).unwrap();
-    let all = capture_journey("all", "http.pcap");
-    assert_eq!(journey.hops.len(), all.hops.len() - 1);
-    let note = note.unwrap();
-    assert!(
-        note.contains("damaged") && note.contains("showing the"),
-        "{note}"
-    );
 }
 
 #[test]
@@ -1265,16 +1239,95 @@ fn a_lab_checks_live_records_passed_steps_and_routes_keys_to_the_shell() {
     app.update(Action::Back);
     assert_ne!(app.screen, Screen::Lab);
     assert!(app.open_lab("handshake").is_empty());
-    // Kind labs say what they need instead of opening.
+    // Kind labs open like sandbox labs (they start by connecting).
     let mut other = self::app();
-    assert!(other.open_lab("k8s-services").is_empty());
-    assert!(
-        other
-            .status
-            .as_deref()
-            .unwrap()
-            .contains("layerlab cluster up")
+    assert_eq!(
+        other.open_lab("k8s-services"),
+        vec![Effect::StartLab("k8s-services")]
     );
+    assert_eq!(other.screen, Screen::Lab);
+}
+
+/// The tutor's lab panel on a kind lab, against the API server stand-in:
+/// it connects, opens a shell whose kubectl is bound to the lab's context,
+/// shows the step failing, and turns it green once the pods exist.
+#[test]
+fn a_kind_lab_opens_in_the_tutor_and_turns_a_step_green() {
+    use crate::runner::{Ctx, Msg, apply, handle};
+    use crate::screens::lab::LabEvent;
+    use layerlab_kube::standin::StandIn;
+    use layerlab_labs::run::{Labs, RunOptions};
+    use std::sync::Arc;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let standin = rt.block_on(StandIn::start()).expect("stand-in starts");
+    let dir = std::env::temp_dir().join(format!("layerlab-tui-kind-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    standin.write_kubeconfig(&kubeconfig).unwrap();
+    let labs = Labs::new(RunOptions {
+        context: Some("standin".into()),
+        kubeconfig: Some(kubeconfig),
+        runtime: Some(rt.handle().clone()),
+        ..RunOptions::default()
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut ctx = Ctx::new(None, tx, Arc::new(labs));
+    let mut app = self::app();
+    let next = |rx: &std::sync::mpsc::Receiver<Msg>| loop {
+        match rx.recv_timeout(Duration::from_secs(20)).expect("lab news") {
+            Msg::Redraw => continue,
+            other => return other,
+        }
+    };
+
+    let effects = app.open_lab("k8s-pod-network");
+    apply(effects, &mut app, &mut ctx);
+    let ready = next(&rx);
+    assert!(matches!(ready, Msg::LabReady(_)), "{ready:?}");
+    handle(ready, &mut app, &mut ctx).unwrap();
+    assert_eq!(app.lab.as_ref().unwrap().ready, Some(Ok(())));
+    assert!(app.shell.is_some(), "a shell opened on the cluster");
+
+    // The first (quick) check: no pods yet, so the step fails.
+    let first = next(&rx);
+    let Msg::Lab(LabEvent::Checked(r)) = &first else {
+        panic!("{first:?}")
+    };
+    assert!(!r.passed);
+    assert!(
+        r.checks[0].passed,
+        "the stand-in's nodes own /24s: {:?}",
+        r.checks[0]
+    );
+    assert!(!r.checks[1].passed);
+    handle(first, &mut app, &mut ctx).unwrap();
+    assert!(!app.progress.step_passed("k8s-pod-network", "1"));
+
+    // The learner's pods appear; the live re-check turns the step green.
+    for (name, node, ip) in [
+        ("client", "layerlab-worker", "10.244.1.7"),
+        ("server", "layerlab-worker2", "10.244.2.9"),
+    ] {
+        standin.put(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "net"},
+            "spec": {"nodeName": node, "containers": [{"name": "agnhost", "image": "agnhost"}]},
+            "status": {"phase": "Running", "podIP": ip,
+                       "conditions": [{"type": "Ready", "status": "True"}]}
+        }));
+    }
+    let effects = vec![Effect::Lab(app.lab.as_mut().unwrap().check(true))];
+    apply(effects, &mut app, &mut ctx);
+    let second = next(&rx);
+    let Msg::Lab(LabEvent::Checked(r)) = &second else {
+        panic!("{second:?}")
+    };
+    assert!(r.passed, "{r:?}");
+    handle(second, &mut app, &mut ctx).unwrap();
+    assert!(app.progress.step_passed("k8s-pod-network", "1"));
+    app.shell = None;
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

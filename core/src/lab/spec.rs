@@ -63,6 +63,19 @@ impl Step {
     pub fn hints_after(&self, failed: u32) -> impl Iterator<Item = &Hint> {
         self.hints.iter().filter(move |h| h.after <= failed)
     }
+
+    /// The step with every `eventually` check observed once: the quick
+    /// look a live checklist or a "does it fail yet?" test takes, which
+    /// must not wait out timeouts. `consistently` checks keep their window.
+    pub fn checked_once(&self) -> Step {
+        let mut quick = self.clone();
+        for c in &mut quick.checks {
+            if c.mode == Mode::Eventually {
+                c.mode = Mode::Once;
+            }
+        }
+        quick
+    }
 }
 
 /// A hint that appears after some failed attempts.

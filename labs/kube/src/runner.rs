@@ -8,9 +8,11 @@ use crate::error::Result;
 use crate::observe::{self, HttpProbe, Kinds, NodeShell, namespace_or_default};
 use crate::proxy::ProxyMode;
 use crate::watch::{ChangeFeed, Target};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use kube::Client;
 use layerlab_core::lab::{
-    Attempt, Check, CheckKind, CheckResult, Decision, Lab, Observation, StepResult, Verdict,
+    Attempt, Check, CheckKind, CheckResult, Decision, Lab, Observation, Step, StepResult, Verdict,
     evaluate,
 };
 use std::sync::Arc;
@@ -133,14 +135,35 @@ impl KubeLabs {
                 checks: Vec::new(),
             };
         };
-        let runs = s.checks.iter().enumerate().map(|(i, c)| {
-            let answer = answers.get(i).and_then(|a| a.as_deref());
-            self.run_check(c, answer)
-        });
-        let checks = futures::future::join_all(runs).await;
+        let answer = answers.iter().flatten().next().map(String::as_str);
+        self.run_step_reporting(s, step, answer, |_, _| {}).await
+    }
+
+    /// Runs every check of `step` (0-based `index` in its lab) concurrently,
+    /// telling `on_check` each check's outcome (with its 0-based index) as
+    /// soon as it is decided, so callers can stream them.
+    pub async fn run_step_reporting(
+        &self,
+        step: &Step,
+        index: usize,
+        answer: Option<&str>,
+        mut on_check: impl FnMut(usize, &CheckOutcome),
+    ) -> StepResult {
+        let mut runs: FuturesUnordered<_> = step
+            .checks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| async move { (i, self.run_check_detailed(c, answer).await) })
+            .collect();
+        let mut checks: Vec<Option<CheckResult>> = vec![None; step.checks.len()];
+        while let Some((i, outcome)) = runs.next().await {
+            on_check(i, &outcome);
+            checks[i] = Some(outcome.result);
+        }
+        let checks: Vec<CheckResult> = checks.into_iter().flatten().collect();
         StepResult {
-            step: step + 1,
-            title: s.title.clone(),
+            step: index + 1,
+            title: step.title.clone(),
             passed: checks.iter().all(|c| c.passed),
             checked_at_ms: now_ms(),
             checks,
@@ -254,7 +277,16 @@ impl KubeLabs {
 
     /// A shell script with `kubectl` bound to this runner's context, so
     /// commands written as plain `kubectl ...` reach the cluster checked.
-    fn with_context(&self, script: &str) -> String {
+    pub fn with_context(&self, script: &str) -> String {
+        match self.kubectl_binding() {
+            Some(f) => format!("{f}\n{script}"),
+            None => script.to_string(),
+        }
+    }
+
+    /// A shell function binding `kubectl` to this runner's kubeconfig and
+    /// context (None when neither was chosen).
+    pub fn kubectl_binding(&self) -> Option<String> {
         let mut args = String::new();
         if let Some(k) = &self.kubeconfig {
             args.push_str(&format!(
@@ -265,10 +297,7 @@ impl KubeLabs {
         if let Some(ctx) = &self.context {
             args.push_str(&format!(" --context {}", capture::shell_quote(ctx)));
         }
-        if args.is_empty() {
-            return script.to_string();
-        }
-        format!("kubectl() {{ command kubectl{args} \"$@\"; }}\n{script}")
+        (!args.is_empty()).then(|| format!("kubectl() {{ command kubectl{args} \"$@\"; }}"))
     }
 
     /// Applies step `step`'s (0-based) setup and solution commands, with

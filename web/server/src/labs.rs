@@ -1,19 +1,20 @@
-//! The labs engine behind `/api/labs/...`: starts a lab's sandbox (or
-//! connects to the kind cluster), runs check, solve and console requests on
-//! it, streams check results as server-sent events, and keeps each step's
+//! The labs engine behind `/api/labs/...`: starts a lab (its sandbox, or
+//! the cluster connection) through the one lab-run API
+//! (`layerlab_labs::run`, as the tutor and the command line do), runs
+//! check, solve and console requests on it, streams each check's result as
+//! a server-sent event the moment it is decided, and keeps each step's
 //! latest result for the grading report.
 //!
-//! Sandbox work is blocking (processes, `nsenter`), so it runs on tokio's
-//! blocking pool under a small semaphore; cluster work is async through
-//! `layerlab-kube`. Both judge with `layerlab-core`, like the tutor and CLI.
+//! The lab-run API is blocking, so every call runs on tokio's blocking pool
+//! under a small semaphore; cluster work inside it runs on this server's
+//! runtime.
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use layerlab_core::Journey;
 use layerlab_core::lab::{CheckResult, CommandOutput, Lab, LabReport, Needs, StepResult};
-use layerlab_kube::{ConnectOptions, KubeLabs};
-use layerlab_labs::sandbox::{Owner, Sandbox};
-use layerlab_labs::{runner, tools};
+use layerlab_labs::run::{LabRun, Labs, Pace, RunError, RunOptions};
+use layerlab_labs::sandbox::Owner;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -35,26 +36,19 @@ pub const CONSOLE_OUTPUT_LIMIT: usize = 64 * 1024;
 /// Most packets of a capture shown as journey hops.
 const CAPTURE_HOPS: usize = 2000;
 
-/// Where a lab's checks run.
-#[derive(Clone)]
-enum Target {
-    Sandbox(Sandbox),
-    Cluster(KubeLabs),
-}
-
 /// The labs engine: one per server.
 pub struct LabEngine {
     /// Whether lab runs are allowed (`layerlab serve --no-labs` turns them off).
     enabled: bool,
     /// kube context for kind labs (`--context`).
     context: Option<String>,
+    /// The lab runs (made on first use, on the server's runtime).
+    labs: std::sync::OnceLock<Arc<Labs>>,
     runs: Semaphore,
     /// Serializes sandbox creation and removal per server.
     lifecycle: tokio::sync::Mutex<()>,
-    /// Sandboxes this server started (removed at shutdown).
-    started: Mutex<BTreeSet<String>>,
-    /// The cluster connection, once made.
-    cluster: tokio::sync::Mutex<Option<KubeLabs>>,
+    /// Labs this server started (their sandboxes go at shutdown).
+    started: Mutex<BTreeSet<&'static str>>,
     /// Latest result per lab and step (1-based), for the report.
     latest: Mutex<HashMap<String, BTreeMap<usize, StepResult>>>,
 }
@@ -124,12 +118,18 @@ impl LabEngine {
         Self {
             enabled,
             context,
+            labs: std::sync::OnceLock::new(),
             runs: Semaphore::new(RUNS_AT_ONCE),
             lifecycle: tokio::sync::Mutex::new(()),
             started: Mutex::new(BTreeSet::new()),
-            cluster: tokio::sync::Mutex::new(None),
             latest: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Runs cluster labs on this connection (tests: a stand-in API server).
+    pub fn with_labs(self, labs: Labs) -> Self {
+        let _ = self.labs.set(Arc::new(labs));
+        self
     }
 
     /// A 503 when labs are turned off.
@@ -144,98 +144,66 @@ impl LabEngine {
         }
     }
 
-    fn shell_hint(lab: &Lab) -> String {
-        match lab.needs {
-            Needs::Sandbox => format!("sudo layerlab lab shell {}", lab.id),
-            Needs::Kind => "kubectl --context kind-layerlab get pods -A".to_string(),
-        }
+    /// The lab runs; made on first use so that they share the server's runtime.
+    fn labs(&self) -> Arc<Labs> {
+        self.labs
+            .get_or_init(|| {
+                Arc::new(Labs::new(RunOptions {
+                    owner: Owner::Process(std::process::id()),
+                    context: self.context.clone(),
+                    runtime: tokio::runtime::Handle::try_current().ok(),
+                    ..RunOptions::default()
+                }))
+            })
+            .clone()
     }
 
-    /// Whether the lab's sandbox runs (no side effects).
+    /// Whether the lab runs (no side effects).
     pub async fn status(&self, lab: &'static Lab) -> LabStatus {
-        match lab.needs {
-            Needs::Sandbox => {
-                let found = blocking(move || Sandbox::find(&lab.id))
-                    .await
-                    .ok()
-                    .flatten();
-                LabStatus {
-                    lab: lab.id.clone(),
-                    needs: lab.needs,
-                    running: found.is_some(),
-                    shell: Self::shell_hint(lab),
-                    rootless: found.map(|s| s.rootless),
-                    context: None,
-                }
-            }
-            Needs::Kind => {
-                let cluster = self.cluster.lock().await;
-                LabStatus {
-                    lab: lab.id.clone(),
-                    needs: lab.needs,
-                    running: cluster.is_some(),
-                    shell: Self::shell_hint(lab),
-                    rootless: None,
-                    context: cluster.as_ref().and_then(|c| c.context().map(String::from)),
-                }
-            }
+        let labs = self.labs();
+        let info = blocking(move || labs.info(lab)).await.ok();
+        LabStatus {
+            lab: lab.id.clone(),
+            needs: lab.needs,
+            running: info.as_ref().is_some_and(|i| i.running),
+            shell: info.as_ref().map_or_else(
+                || format!("layerlab lab shell {}", lab.id),
+                |i| i.shell_hint.clone(),
+            ),
+            rootless: info.as_ref().and_then(|i| i.rootless),
+            context: info.and_then(|i| i.context),
         }
     }
 
     /// Starts the lab's sandbox (or connects to the cluster) if needed.
     pub async fn start(&self, lab: &'static Lab) -> Result<LabStatus, ApiError> {
         self.ensure_enabled()?;
-        self.target(lab).await?;
+        self.run_of(lab).await?;
         Ok(self.status(lab).await)
     }
 
-    /// The lab's target, started or connected on first use. A sandbox
-    /// stopped from a terminal (`layerlab lab stop`) is started again.
-    async fn target(&self, lab: &'static Lab) -> Result<Target, ApiError> {
-        match lab.needs {
-            Needs::Sandbox => {
-                if let Some(sb) = blocking(move || Sandbox::find(&lab.id)).await? {
-                    return Ok(Target::Sandbox(sb));
-                }
-                let _one_at_a_time = self.lifecycle.lock().await;
-                let sb = blocking(move || {
-                    if let Some(missing) = tools::check_linux_lab_tools() {
-                        return Err(missing);
-                    }
-                    Sandbox::ensure(&lab.id, Owner::Process(std::process::id()))
-                        .map_err(|e| e.to_string())
-                })
-                .await?
-                .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
-                info!(lab = %lab.id, pid = sb.pid, rootless = sb.rootless, "sandbox started");
-                self.started
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(lab.id.clone());
-                Ok(Target::Sandbox(sb))
-            }
-            Needs::Kind => {
-                let mut cluster = self.cluster.lock().await;
-                if let Some(c) = cluster.as_ref() {
-                    return Ok(Target::Cluster(c.clone()));
-                }
-                let opts = ConnectOptions::for_labs(self.context.clone());
-                let labs = KubeLabs::connect(&opts).await.map_err(|e| {
-                    ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        format!(
-                            "cannot reach the kind cluster: {e} (create it with `layerlab cluster up`)"
-                        ),
-                    )
-                })?;
-                *cluster = Some(labs.clone());
-                Ok(Target::Cluster(labs))
-            }
+    /// The lab's run, started or connected on first use. A sandbox stopped
+    /// from a terminal (`layerlab lab stop`) is started again.
+    async fn run_of(&self, lab: &'static Lab) -> Result<LabRun, ApiError> {
+        let labs = self.labs();
+        let _one_at_a_time = self.lifecycle.lock().await;
+        let run = blocking(move || labs.start(lab))
+            .await?
+            .map_err(unavailable)?;
+        if run.started_now() {
+            let info = run.info();
+            info!(lab = %lab.id, rootless = ?info.rootless, context = ?info.context, "lab started");
         }
+        self.started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(&lab.id);
+        Ok(run)
     }
 
-    /// Runs step `step` (1-based) and sends each check's result, then the
-    /// step's, on `events`. Never fails: trouble becomes an error event.
+    /// Runs step `step` (1-based) and sends each check's result the moment
+    /// it is decided, then the step's, on `events`. Never fails: trouble
+    /// becomes an error event.
     pub async fn check(
         self: Arc<Self>,
         lab: &'static Lab,
@@ -245,37 +213,20 @@ impl LabEngine {
     ) {
         let result = async {
             self.ensure_enabled()?;
-            let target = self.target(lab).await?;
+            let run = self.run_of(lab).await?;
             let _turn = self.runs.acquire().await.map_err(|_| closing())?;
-            let index = step - 1;
-            let result = match target {
-                Target::Sandbox(sb) => {
-                    let tx = events.clone();
-                    blocking(move || {
-                        runner::run_step_reporting(&sb, lab, index, answer.as_deref(), |i, r| {
-                            // A closed page just stops listening.
-                            let _ = tx.blocking_send(CheckEvent::Check {
-                                index: i,
-                                result: r.clone(),
-                            });
-                        })
-                    })
-                    .await?
-                }
-                Target::Cluster(kube) => {
-                    let answers = vec![answer; lab.steps[index].checks.len()];
-                    let r = kube.run_step(lab, index, &answers).await;
-                    for (i, c) in r.checks.iter().enumerate() {
-                        let _ = events
-                            .send(CheckEvent::Check {
-                                index: i,
-                                result: c.clone(),
-                            })
-                            .await;
-                    }
-                    r
-                }
-            };
+            let tx = events.clone();
+            let result = blocking(move || {
+                run.check(step - 1, answer.as_deref(), Pace::Full, |i, r| {
+                    // A closed page just stops listening.
+                    let _ = tx.blocking_send(CheckEvent::Check {
+                        index: i,
+                        result: r.clone(),
+                    });
+                })
+            })
+            .await?
+            .map_err(unavailable)?;
             self.latest
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -295,45 +246,28 @@ impl LabEngine {
     /// Applies step `step`'s setup and solution commands.
     pub async fn solve(&self, lab: &'static Lab, step: usize) -> Result<(), ApiError> {
         self.ensure_enabled()?;
-        let target = self.target(lab).await?;
+        let run = self.run_of(lab).await?;
         let _turn = self.runs.acquire().await.map_err(|_| closing())?;
-        let s = &lab.steps[step - 1];
-        let failed = |e: String| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                format!("step {step} solution failed: {e}"),
-            )
-        };
-        match target {
-            Target::Sandbox(sb) => blocking(move || runner::solve_step(&sb, s))
-                .await?
-                .map_err(failed),
-            Target::Cluster(kube) => kube.solve_step(lab, step - 1).await.map_err(failed),
-        }
+        blocking(move || run.solve(step - 1))
+            .await?
+            .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))
     }
 
-    /// Runs one console command in the lab's sandbox.
+    /// Runs one console command where the lab runs (its sandbox, or this
+    /// machine with kubectl bound to the lab's cluster).
     pub async fn console(
         &self,
         lab: &'static Lab,
         command: String,
     ) -> Result<CommandOutput, ApiError> {
         self.ensure_enabled()?;
-        if lab.needs == Needs::Kind {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "kind labs have no sandbox console: run kubectl in your own terminal",
-            ));
-        }
-        let Target::Sandbox(sb) = self.target(lab).await? else {
-            unreachable!("sandbox labs have sandbox targets")
-        };
+        let run = self.run_of(lab).await?;
         let _turn = self.runs.acquire().await.map_err(|_| closing())?;
         let limit = CONSOLE_OUTPUT_LIMIT;
-        // Output is cut inside the sandbox (head), so a chatty command
-        // stops early instead of growing the server's buffers.
+        // Output is cut where it runs (head), so a chatty command stops
+        // early instead of growing the server's buffers.
         let script = format!("exec > >(head -c {limit}) 2> >(head -c {limit} >&2)\n{command}");
-        blocking(move || sb.run(&script, CONSOLE_TIMEOUT)).await
+        blocking(move || run.run_command(&script, CONSOLE_TIMEOUT)).await
     }
 
     /// Starts, stops or resets the lab's sandbox.
@@ -355,25 +289,17 @@ impl LabEngine {
     /// Removes the lab's sandbox (and forgets its results).
     pub async fn stop(&self, lab: &'static Lab) -> Result<LabStatus, ApiError> {
         self.ensure_enabled()?;
-        if lab.needs == Needs::Kind {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "kind labs share one cluster: remove it with `layerlab cluster down`",
-            ));
-        }
         {
+            let labs = self.labs();
             let _one_at_a_time = self.lifecycle.lock().await;
-            blocking(move || {
-                if let Some(sb) = Sandbox::find(&lab.id) {
-                    sb.destroy();
-                }
-            })
-            .await?;
+            blocking(move || labs.stop(lab))
+                .await?
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         }
         self.started
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&lab.id);
+            .remove(lab.id.as_str());
         self.latest
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -386,28 +312,7 @@ impl LabEngine {
     pub fn report(&self, lab: &Lab, learner: String) -> LabReport {
         let latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
         let seen = latest.get(&lab.id);
-        let steps = lab
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                seen.and_then(|m| m.get(&(i + 1)).cloned())
-                    .unwrap_or_else(|| StepResult {
-                        step: i + 1,
-                        title: s.title.clone(),
-                        passed: false,
-                        checked_at_ms: 0,
-                        checks: Vec::new(),
-                    })
-            })
-            .collect();
-        LabReport {
-            version: 1,
-            lab: lab.id.clone(),
-            title: lab.title.clone(),
-            learner,
-            steps,
-        }
+        LabReport::of(lab, learner, |n| seen.and_then(|m| m.get(&n).cloned()))
     }
 
     /// What check `check` of step `step` (both 1-based) captured on its
@@ -427,12 +332,11 @@ impl LabEngine {
                 ),
             )
         };
-        if lab.needs == Needs::Kind {
-            return Err(missing());
-        }
-        let file = format!("step-{step}-check-{check}.pcap");
+        let labs = self.labs();
         let bytes = blocking(move || {
-            Sandbox::find(&lab.id).and_then(|sb| std::fs::read(sb.dir.join(file)).ok())
+            labs.existing(lab)
+                .ok()
+                .and_then(|run| run.saved_capture(step, check))
         })
         .await?
         .ok_or_else(missing)?;
@@ -451,9 +355,7 @@ impl LabEngine {
             )
         })?;
         journey.summary = note.unwrap_or_else(|| {
-            format!(
-                "The packets your sandbox exchanged in step {step}, as the check captured them."
-            )
+            format!("The packets your lab exchanged in step {step}, as the check captured them.")
         });
         Ok(journey)
     }
@@ -461,13 +363,24 @@ impl LabEngine {
     /// Removes the sandboxes this server started (at shutdown).
     pub fn shutdown(&self) {
         let started = std::mem::take(&mut *self.started.lock().unwrap_or_else(|e| e.into_inner()));
+        let labs = self.labs();
         for id in started {
-            if let Some(sb) = Sandbox::find(&id) {
-                sb.destroy();
+            if let Ok(lab) = layerlab_labs::find(id)
+                && let Ok(true) = labs.stop(lab)
+            {
                 info!(lab = %id, "sandbox removed");
             }
         }
     }
+}
+
+/// A lab that cannot start or run: the server cannot serve it now.
+fn unavailable(e: RunError) -> ApiError {
+    let status = match e {
+        RunError::NoStep { .. } => StatusCode::NOT_FOUND,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    ApiError::new(status, e.to_string())
 }
 
 fn closing() -> ApiError {

@@ -7,6 +7,7 @@
 use crate::error::{ApiError, shorten};
 use axum::http::StatusCode;
 use layerlab_core::progress::Progress;
+use layerlab_labs::store::{ProgressStore, StoreError};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -73,7 +74,7 @@ impl Learners {
         let before = stored.clone();
         stored.merge(incoming);
         if stored != before || !file.exists() {
-            write(&self.dir, &file, &stored.to_json()).await?;
+            write(&file, stored.clone()).await?;
         }
         Ok(stored)
     }
@@ -122,31 +123,26 @@ fn storage_error(path: &Path, e: std::io::Error) -> ApiError {
     )
 }
 
+/// A learner's file, strictly: a damaged one is a 500 naming it, and is
+/// never overwritten (the instructor repairs or removes it).
 async fn read(file: &Path) -> Result<Progress, ApiError> {
-    match tokio::fs::read_to_string(file).await {
-        Ok(json) => Progress::from_json(&json).map_err(|e| {
-            // Never overwritten: the instructor repairs or removes it.
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("{}: {e}", file.display()),
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress::default()),
-        Err(e) => Err(storage_error(file, e)),
-    }
+    let store = ProgressStore::at(file);
+    blocking(move || store.read()).await
 }
 
-/// Writes through a temporary file and a rename, so a crash mid-write
-/// leaves the old progress, not half of the new.
-async fn write(dir: &Path, file: &Path, json: &str) -> Result<(), ApiError> {
-    tokio::fs::create_dir_all(dir)
+/// Saves through the one progress store (temp file, fsync, rename, fsync of
+/// the folder), so what the server acknowledged survives a crash.
+async fn write(file: &Path, progress: Progress) -> Result<(), ApiError> {
+    let store = ProgressStore::at(file);
+    blocking(move || store.save(&progress)).await
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let internal = |m: String| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m);
+    tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| storage_error(dir, e))?;
-    let tmp = file.with_extension("json.tmp");
-    tokio::fs::write(&tmp, json)
-        .await
-        .map_err(|e| storage_error(&tmp, e))?;
-    tokio::fs::rename(&tmp, file)
-        .await
-        .map_err(|e| storage_error(file, e))
+        .map_err(|e| internal(format!("learner progress: {e}")))?
+        .map_err(|e| internal(format!("learner progress at {e}")))
 }

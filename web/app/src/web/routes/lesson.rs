@@ -123,7 +123,11 @@ fn lesson_view(ctx: Ctx, l: Arc<Lesson>) -> AnyView {
                 }
             })
             .collect_view();
-        let noun = if l.labs.len() == 1 { "the lab " } else { "the labs " };
+        let noun = if l.labs.len() == 1 {
+            "the lab "
+        } else {
+            "the labs "
+        };
         view! {
             <aside class="admonition tip">
                 <p class="admonition-title">"Lab"</p>

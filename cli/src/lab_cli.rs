@@ -3,10 +3,10 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
-use layerlab_core::lab::{Lab, LabReport, Needs, StepResult};
-use layerlab_core::{Progress, Timestamp};
-use layerlab_labs::runner;
-use layerlab_labs::sandbox::{self, Owner, Sandbox};
+use layerlab_core::Progress;
+use layerlab_core::lab::{Lab, Needs, StepResult};
+use layerlab_labs::run::{self, LabRun, Labs, Pace, RunOptions};
+use layerlab_labs::store::{self, ProgressStore};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -20,15 +20,22 @@ pub enum LabCommand {
         /// Lab id.
         lab: String,
     },
-    /// Start the lab's sandbox (kept until `stop` or `reset`).
+    /// Start the lab's sandbox (kept until `stop` or `reset`), or connect to its cluster.
     Start {
         /// Lab id.
         lab: String,
+        /// kube context for kind labs (default: kind-layerlab).
+        #[arg(long)]
+        context: Option<String>,
     },
-    /// Open a shell inside the lab's sandbox (starting it if needed).
+    /// Open a shell on the lab: inside its sandbox (starting it if needed),
+    /// or with kubectl bound to its cluster.
     Shell {
         /// Lab id.
         lab: String,
+        /// kube context for kind labs (default: kind-layerlab).
+        #[arg(long)]
+        context: Option<String>,
     },
     /// Check the lab's steps against the real system.
     Check {
@@ -46,7 +53,7 @@ pub enum LabCommand {
         /// Print the report as JSON instead of text.
         #[arg(long)]
         json: bool,
-        /// kube context for kind labs (default: kind-layerlab, else the current one).
+        /// kube context for kind labs (default: kind-layerlab).
         #[arg(long)]
         context: Option<String>,
     },
@@ -101,47 +108,48 @@ pub enum Format {
     Csv,
 }
 
-fn sandbox_lab(id: &str) -> Result<&'static Lab> {
-    let lab = layerlab_labs::find(id).map_err(anyhow::Error::msg)?;
-    if lab.needs != Needs::Sandbox {
-        bail!(
-            "lab `{id}` runs on a kind cluster: create it with `layerlab cluster up`, then use the tutor or `layerlab lab check`"
-        );
-    }
-    Ok(lab)
+fn find(id: &str) -> Result<&'static Lab> {
+    layerlab_labs::find(id).map_err(anyhow::Error::msg)
 }
 
-fn ensure(lab: &Lab) -> Result<Sandbox> {
-    if let Some(missing) = layerlab_labs::tools::check_linux_lab_tools() {
-        bail!("{missing}");
-    }
-    let existed = Sandbox::find(&lab.id).is_some();
-    let sb = Sandbox::ensure(&lab.id, Owner::Nobody)?;
-    if !existed {
+/// The lab's run, started (or the cluster connected) if needed; says so
+/// when it started a sandbox.
+fn start(labs: &Labs, lab: &'static Lab) -> Result<LabRun> {
+    let run = labs.start(lab)?;
+    if run.started_now()
+        && let Some(rootless) = run.info().rootless
+    {
         eprintln!(
             "started the sandbox for `{}` ({}): a private network host, invisible to yours",
             lab.id,
-            if sb.rootless {
+            if rootless {
                 "rootless, in a user namespace"
             } else {
                 "as root: network namespaces and iptables need CAP_NET_ADMIN"
             }
         );
     }
-    Ok(sb)
+    Ok(run)
+}
+
+fn labs_for(context: Option<String>) -> Labs {
+    Labs::new(RunOptions {
+        context,
+        ..RunOptions::default()
+    })
 }
 
 /// Runs a lab subcommand; `Ok(false)` means checks failed.
 pub fn run(cmd: LabCommand) -> Result<bool> {
     match cmd {
         LabCommand::List => {
-            let running: Vec<String> = sandbox::list().into_iter().map(|s| s.lab).collect();
+            let labs = labs_for(None);
             for lab in layerlab_labs::labs() {
                 let needs = match lab.needs {
                     Needs::Sandbox => "sandbox",
                     Needs::Kind => "kind",
                 };
-                let mark = if running.contains(&lab.id) {
+                let mark = if lab.needs == Needs::Sandbox && labs.is_running(lab) {
                     " (running)"
                 } else {
                     ""
@@ -157,7 +165,7 @@ pub fn run(cmd: LabCommand) -> Result<bool> {
             Ok(true)
         }
         LabCommand::Show { lab } => {
-            let lab = layerlab_labs::find(&lab).map_err(anyhow::Error::msg)?;
+            let lab = find(&lab)?;
             println!("{} — {}\n\n{}\n", lab.id, lab.title, lab.summary.trim());
             for (i, s) in lab.steps.iter().enumerate() {
                 println!("Step {}: {}\n", i + 1, s.title);
@@ -169,63 +177,42 @@ pub fn run(cmd: LabCommand) -> Result<bool> {
             }
             Ok(true)
         }
-        LabCommand::Start { lab } => {
-            let lab = sandbox_lab(&lab)?;
-            let sb = ensure(lab)?;
+        LabCommand::Start { lab, context } => {
+            let run = start(&labs_for(context), find(&lab)?)?;
             println!(
-                "sandbox for `{}` is running (PID {}); enter it with `layerlab lab shell {}`",
-                lab.id, sb.pid, lab.id
+                "`{lab}` is ready; open a shell on it with `{}`",
+                run.info().shell_hint
             );
             Ok(true)
         }
-        LabCommand::Shell { lab } => {
-            let lab = sandbox_lab(&lab)?;
-            let sb = ensure(lab)?;
-            let status = sb
+        LabCommand::Shell { lab, context } => {
+            let run = start(&labs_for(context), find(&lab)?)?;
+            let status = run
                 .shell_command()
                 .status()
-                .context("starting a shell in the sandbox")?;
+                .context("starting a shell on the lab")?;
             Ok(status.success() || status.code().is_some())
         }
         LabCommand::Stop { lab } => {
-            let lab = sandbox_lab(&lab)?;
-            match Sandbox::find(&lab.id) {
-                Some(sb) => {
-                    sb.destroy();
-                    println!("sandbox for `{}` removed", lab.id);
-                }
-                None => println!("no sandbox for `{}` is running", lab.id),
+            let lab = find(&lab)?;
+            if labs_for(None).stop(lab)? {
+                println!("sandbox for `{}` removed", lab.id);
+            } else {
+                println!("no sandbox for `{}` is running", lab.id);
             }
             Ok(true)
         }
         LabCommand::Reset { lab } => {
-            let lab = sandbox_lab(&lab)?;
-            if let Some(sb) = Sandbox::find(&lab.id) {
-                sb.destroy();
-            }
-            ensure(lab)?;
+            let lab = find(&lab)?;
+            labs_for(None).reset(lab)?;
             println!("sandbox for `{}` is fresh", lab.id);
             Ok(true)
         }
         LabCommand::Solve { lab, step, context } => {
-            let found = layerlab_labs::find(&lab).map_err(anyhow::Error::msg)?;
-            if found.needs == Needs::Kind {
-                let kube = Kube::connect(context)?;
-                for i in steps(found, step)? {
-                    kube.solve(found, i)?;
-                    println!(
-                        "applied the solution of step {}: {}",
-                        i + 1,
-                        found.steps[i].title
-                    );
-                }
-                return Ok(true);
-            }
-            let lab = sandbox_lab(&lab)?;
-            let sb = ensure(lab)?;
+            let lab = find(&lab)?;
+            let run = start(&labs_for(context), lab)?;
             for i in steps(lab, step)? {
-                runner::solve_step(&sb, &lab.steps[i])
-                    .map_err(|e| anyhow::anyhow!("step {} solution failed: {e}", i + 1))?;
+                run.solve(i)?;
                 println!(
                     "applied the solution of step {}: {}",
                     i + 1,
@@ -242,42 +229,26 @@ pub fn run(cmd: LabCommand) -> Result<bool> {
             json,
             context,
         } => {
-            let found = layerlab_labs::find(&lab).map_err(anyhow::Error::msg)?;
-            let which = steps(found, step)?;
-            let results: Vec<StepResult> = if found.needs == Needs::Kind {
-                let kube = Kube::connect(context)?;
-                which
-                    .iter()
-                    .map(|&i| {
-                        let r = kube.check(found, i, answer.as_deref());
-                        if !json {
-                            print_step(found, &r);
-                        }
-                        r
-                    })
-                    .collect()
-            } else {
-                let lab = sandbox_lab(&lab)?;
-                let sb = ensure(lab)?;
-                if watch {
-                    return watch_steps(&sb, lab, &which, answer.as_deref());
-                }
-                which
-                    .iter()
-                    .map(|&i| {
-                        let r = runner::run_step(&sb, lab, i, answer.as_deref());
-                        if !json {
-                            print_step(lab, &r);
-                        }
-                        r
-                    })
-                    .collect()
-            };
-            let lab = found;
+            let lab = find(&lab)?;
+            let which = steps(lab, step)?;
+            let run = start(&labs_for(context), lab)?;
+            if watch {
+                return watch_steps(&run, &which, answer.as_deref());
+            }
+            let results = which
+                .iter()
+                .map(|&i| {
+                    let r = run.check(i, answer.as_deref(), Pace::Full, |_, _| {})?;
+                    if !json {
+                        print_step(lab, &r);
+                    }
+                    Ok(r)
+                })
+                .collect::<Result<Vec<StepResult>>>()?;
             let all = results.iter().all(|r| r.passed);
             record(lab, &results);
             if json {
-                println!("{}", report(lab, results, None).to_json());
+                println!("{}", run::report(lab, &results, None).to_json());
             }
             Ok(all)
         }
@@ -288,22 +259,14 @@ pub fn run(cmd: LabCommand) -> Result<bool> {
             answer,
             context,
         } => {
-            let found = layerlab_labs::find(&lab).map_err(anyhow::Error::msg)?;
-            let results: Vec<StepResult> = if found.needs == Needs::Kind {
-                let kube = Kube::connect(context)?;
-                (0..found.steps.len())
-                    .map(|i| kube.check(found, i, answer.as_deref()))
-                    .collect()
-            } else {
-                let sb = ensure(found)?;
-                (0..found.steps.len())
-                    .map(|i| runner::run_step(&sb, found, i, answer.as_deref()))
-                    .collect()
-            };
-            let lab = found;
+            let lab = find(&lab)?;
+            let run = start(&labs_for(context), lab)?;
+            let results = (0..lab.steps.len())
+                .map(|i| run.check(i, answer.as_deref(), Pace::Full, |_, _| {}))
+                .collect::<Result<Vec<StepResult>, _>>()?;
             record(lab, &results);
             let all = results.iter().all(|r| r.passed);
-            let r = report(lab, results, learner);
+            let r = run::report(lab, &results, learner);
             let text = match format {
                 Format::Json => r.to_json(),
                 Format::Junit => r.to_junit(),
@@ -327,35 +290,19 @@ fn steps(lab: &Lab, step: Option<usize>) -> Result<Vec<usize>> {
     }
 }
 
-fn report(lab: &Lab, steps: Vec<StepResult>, learner: Option<String>) -> LabReport {
-    LabReport {
-        version: 1,
-        lab: lab.id.clone(),
-        title: lab.title.clone(),
-        learner: learner
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "unknown".into()),
-        steps,
-    }
-}
-
 /// Saves passed steps in the learner's progress (the tutor shows them).
 fn record(lab: &Lab, results: &[StepResult]) {
-    let Ok(store) = crate::store::ProgressStore::default_location() else {
+    let Ok(store) = ProgressStore::default_location() else {
         return;
     };
     let Ok(loaded) = store.load() else { return };
     let mut progress: Progress = loaded.progress();
-    let now = Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-    );
+    let now = store::now();
     for r in results {
         progress.record_step(&lab.id, &r.step.to_string(), r.passed, now);
     }
     if let Err(e) = store.save(&progress) {
-        eprintln!("layerlab: could not save progress: {e:#}");
+        eprintln!("layerlab: could not save progress: {e}");
     }
 }
 
@@ -396,14 +343,29 @@ fn print_checks(r: &StepResult) {
     }
 }
 
-fn watch_steps(sb: &Sandbox, lab: &Lab, which: &[usize], answer: Option<&str>) -> Result<bool> {
+/// Re-checks the steps until every one passes, printing each check as it
+/// turns green and each step as it passes (sandbox and cluster labs alike).
+fn watch_steps(run: &LabRun, which: &[usize], answer: Option<&str>) -> Result<bool> {
+    let lab = run.lab();
     let mut pending: Vec<usize> = which.to_vec();
+    let mut green: std::collections::BTreeSet<(usize, usize)> = Default::default();
     let start = Instant::now();
     eprintln!("watching {} steps; Ctrl-C to stop", pending.len());
     while !pending.is_empty() {
         let mut still = Vec::new();
         for &i in &pending {
-            let r = runner::run_step(sb, lab, i, answer);
+            let r = run.check(i, answer, Pace::Quick, |ci, c| {
+                if c.passed && green.insert((i, ci)) {
+                    println!(
+                        "  ✓ step {} check {}: {} (after {:.1} s)",
+                        i + 1,
+                        ci + 1,
+                        c.title,
+                        start.elapsed().as_secs_f64()
+                    );
+                    let _ = std::io::stdout().flush();
+                }
+            })?;
             if r.passed {
                 println!(
                     "[PASS] step {}: {} (after {:.1} s)",
@@ -411,6 +373,7 @@ fn watch_steps(sb: &Sandbox, lab: &Lab, which: &[usize], answer: Option<&str>) -
                     lab.steps[i].title,
                     start.elapsed().as_secs_f64()
                 );
+                let _ = std::io::stdout().flush();
                 record(lab, std::slice::from_ref(&r));
             } else {
                 still.push(i);
@@ -423,34 +386,4 @@ fn watch_steps(sb: &Sandbox, lab: &Lab, which: &[usize], answer: Option<&str>) -
     }
     println!("all steps pass");
     Ok(true)
-}
-
-/// A kind lab's cluster connection, driven from this synchronous CLI.
-struct Kube {
-    rt: tokio::runtime::Runtime,
-    labs: layerlab_kube::KubeLabs,
-}
-
-impl Kube {
-    fn connect(context: Option<String>) -> Result<Kube> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
-        let opts = layerlab_kube::ConnectOptions::for_labs(context);
-        let labs = rt
-            .block_on(layerlab_kube::KubeLabs::connect(&opts))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(Kube { rt, labs })
-    }
-
-    fn check(&self, lab: &Lab, step: usize, answer: Option<&str>) -> StepResult {
-        let answers = vec![answer.map(String::from); lab.steps[step].checks.len()];
-        self.rt.block_on(self.labs.run_step(lab, step, &answers))
-    }
-
-    fn solve(&self, lab: &Lab, step: usize) -> Result<()> {
-        self.rt
-            .block_on(self.labs.solve_step(lab, step))
-            .map_err(|e| anyhow::anyhow!("step {} solution failed: {e}", step + 1))
-    }
 }

@@ -1,12 +1,12 @@
 //! `layerlab packet summary|show|flows|replay FILE`: read captures like
 //! tcpdump, explain them like a tutor.
 
-use crate::app::App;
-use crate::screens::journey::JourneyPane;
-use crate::theme::Theme;
 use anyhow::{Context, Result, bail};
 use layerlab_core::packet::{self, CaptureReader, CapturedPacket, Dissection, FlowTable, LinkType};
 use layerlab_core::{Course, Journey, Progress};
+use layerlab_tui::app::App;
+use layerlab_tui::screens::journey::JourneyPane;
+use layerlab_tui::theme::Theme;
 use serde::Serialize;
 use std::io::{BufWriter, StdoutLock, Write};
 use std::path::Path;
@@ -89,13 +89,13 @@ fn replay(path: &Path) -> Result<()> {
         NO_COURSE.get_or_init(Course::default),
         Progress::default(),
         Theme::from_env(),
-        crate::store::now,
+        layerlab_labs::store::now,
     );
     app.watch(JourneyPane::new(journey), None);
     app.status = Some(note.unwrap_or_else(|| {
         format!("{hops} packets: → next, Space plays, ? shows every key, q quits.")
     }));
-    crate::runner::run_without_saving(app)
+    layerlab_tui::runner::run_without_saving(app)
 }
 
 /// The packets of a capture as a journey (one hop per packet), and a note
@@ -374,5 +374,39 @@ fn endpoint((ip, port): (std::net::IpAddr, u16)) -> String {
     match ip {
         std::net::IpAddr::V6(v6) => format!("[{v6}]:{port}"),
         v4 => format!("{v4}:{port}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capture_journey;
+    use std::path::Path;
+
+    const HTTP: &[u8] = include_bytes!("../../core/tests/captures/http.pcap");
+
+    #[test]
+    fn damaged_or_foreign_files_give_clear_errors_not_panics() {
+        let path = Path::new("bad.pcap");
+        let err = capture_journey(path, b"hello, not a capture at all").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("cannot replay bad.pcap") && msg.contains("not a pcap"),
+            "{msg}"
+        );
+
+        let header_only = &HTTP[..24];
+        let msg = format!("{:#}", capture_journey(path, header_only).unwrap_err());
+        assert!(msg.contains("no packets"), "{msg}");
+
+        // Cut in the middle of a packet: what was read is shown, with a note.
+        let cut = &HTTP[..HTTP.len() - 10];
+        let (journey, note) = capture_journey(path, cut).unwrap();
+        let (all, _) = capture_journey(path, HTTP).unwrap();
+        assert_eq!(journey.hops.len(), all.hops.len() - 1);
+        let note = note.unwrap();
+        assert!(
+            note.contains("damaged") && note.contains("showing the"),
+            "{note}"
+        );
     }
 }

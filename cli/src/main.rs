@@ -1,8 +1,16 @@
-//! `layerlab`: the terminal tutor and its command line.
+//! `layerlab`: the command line. With no command it opens the terminal
+//! tutor (`layerlab-tui`); `serve` runs the web server (`layerlab-server`);
+//! `lab`, `packet`, `lint` and `cluster` are the rest.
+
+mod lab_cli;
+mod lint;
+mod packet_cli;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use layerlab::{app, lab_cli, lint, packet_cli, runner, store, theme};
+use layerlab_labs::run::RunOptions;
+use layerlab_labs::store;
+use layerlab_tui::{app, runner, theme};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,7 +25,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Open the tutor (the default).
-    Tutor,
+    Tutor {
+        /// kube context for the Kubernetes labs (default: kind-layerlab).
+        #[arg(long)]
+        context: Option<String>,
+    },
     /// Check a lessons tree for authoring errors (the embedded course by default).
     Lint {
         /// A lessons content folder, e.g. lessons/content.
@@ -68,7 +80,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None | Some(Command::Tutor) => tutor().map(|()| true),
+        None => tutor(None).map(|()| true),
+        Some(Command::Tutor { context }) => tutor(context).map(|()| true),
         Some(Command::Lint { path }) => lint::run(path.as_deref()),
         Some(Command::Packet(cmd)) => packet_cli::run(cmd),
         Some(Command::Lab(cmd)) => lab_cli::run(cmd),
@@ -121,7 +134,7 @@ fn serve(opts: layerlab_server::ServeOptions, health_check: bool) -> Result<()> 
         .block_on(layerlab_server::serve(opts))
 }
 
-fn tutor() -> Result<()> {
+fn tutor(context: Option<String>) -> Result<()> {
     let store = store::ProgressStore::default_location()?;
     let loaded = store.load()?;
     let notice = match &loaded {
@@ -137,5 +150,12 @@ fn tutor() -> Result<()> {
     )
     .with_journeys(layerlab_lessons::journeys());
     app.status = notice;
-    runner::run(app, &store)
+    runner::run(
+        app,
+        &store,
+        RunOptions {
+            context,
+            ..RunOptions::default()
+        },
+    )
 }

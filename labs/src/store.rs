@@ -1,11 +1,16 @@
-//! Progress on disk: `$XDG_DATA_HOME/layerlab/progress.json`.
+//! Progress on disk, the one store for the tutor, `layerlab lab check`
+//! and the server's learners: `$XDG_DATA_HOME/layerlab/progress.json`, or
+//! any file path.
 //!
 //! Saves are atomic (temp file, fsync, rename, fsync of the folder), so a
 //! crash or `kill -9` at any instant leaves either the old or the new file,
-//! never a torn one. A file that cannot be read is moved aside, not
-//! dropped, and the learner is told where it went.
+//! never a torn one. The tutor's [`ProgressStore::load`] moves a file that
+//! cannot be read aside (and says where); the server's
+//! [`ProgressStore::read`] refuses it and leaves it for a person to repair.
+//!
+//! It lives here, beside the lab runner, because this is the lowest crate
+//! with I/O that the tutor, the command line and the server all use.
 
-use anyhow::{Context, Result};
 use layerlab_core::Progress;
 use std::fs::{self, File};
 use std::io::Write;
@@ -19,6 +24,40 @@ pub const DATA_DIR_ENV: &str = "LAYERLAB_DATA_DIR";
 #[derive(Debug, Clone)]
 pub struct ProgressStore {
     path: PathBuf,
+}
+
+/// Why progress could not be read or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No data folder could be found.
+    #[error("cannot find a data directory: set HOME, XDG_DATA_HOME or LAYERLAB_DATA_DIR")]
+    NoDataDir,
+    /// Reading, writing or renaming failed.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`cannot read`, `cannot save progress to`).
+        what: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is there but is not progress (never overwritten by `read`).
+    #[error("{}: {reason}", path.display())]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+    let path = path.to_path_buf();
+    move |source| StoreError::Io { what, path, source }
 }
 
 /// What loading found.
@@ -52,9 +91,7 @@ impl ProgressStore {
         let dir = match std::env::var_os(DATA_DIR_ENV) {
             Some(d) if !d.is_empty() => PathBuf::from(d),
             _ => dirs::data_dir()
-                .context(
-                    "cannot find a data directory: set HOME, XDG_DATA_HOME or LAYERLAB_DATA_DIR",
-                )?
+                .ok_or(StoreError::NoDataDir)?
                 .join("layerlab"),
         };
         Ok(ProgressStore::at(dir.join("progress.json")))
@@ -66,35 +103,41 @@ impl ProgressStore {
     }
 
     /// The progress file's path.
-    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Reads progress strictly: none saved yet is empty progress, a damaged
+    /// file is an error and is left untouched.
+    pub fn read(&self) -> Result<Progress> {
+        let text = match fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Progress::default()),
+            Err(e) => return Err(io("cannot read", &self.path)(e)),
+        };
+        String::from_utf8(text)
+            .map_err(|_| "it is not UTF-8 text".to_string())
+            .and_then(|t| Progress::from_json(&t).map_err(|e| e.to_string()))
+            .map_err(|reason| StoreError::Damaged {
+                path: self.path.clone(),
+                reason,
+            })
     }
 
     /// Loads progress, moving an unreadable file aside.
     pub fn load(&self) -> Result<Loaded> {
         self.remove_stale_temp_files();
-        let text = match fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Loaded::Fresh(Progress::default()));
-            }
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot read {}", self.path.display()));
-            }
-        };
-        let parsed = String::from_utf8(text)
-            .map_err(|_| "it is not UTF-8 text".to_string())
-            .and_then(|t| Progress::from_json(&t).map_err(|e| e.to_string()));
-        match parsed {
+        if !self.path.exists() {
+            return Ok(Loaded::Fresh(Progress::default()));
+        }
+        match self.read() {
             Ok(p) => Ok(Loaded::Saved(p)),
-            Err(reason) => {
+            Err(StoreError::Damaged { reason, .. }) => {
                 let aside = self
                     .path
                     .with_extension(format!("json.unreadable-{}", now_secs()));
-                fs::rename(&self.path, &aside).with_context(|| {
-                    format!("cannot move unreadable {} aside", self.path.display())
-                })?;
+                fs::rename(&self.path, &aside)
+                    .map_err(io("cannot move an unreadable file aside:", &self.path))?;
                 Ok(Loaded::MovedAside {
                     progress: Progress::default(),
                     message: format!(
@@ -103,13 +146,14 @@ impl ProgressStore {
                     ),
                 })
             }
+            Err(e) => Err(e),
         }
     }
 
     /// Saves progress atomically.
     pub fn save(&self, progress: &Progress) -> Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
         let tmp = self.temp_path();
         let write = || -> std::io::Result<()> {
             let mut f = File::create(&tmp)?;
@@ -123,12 +167,15 @@ impl ProgressStore {
             .inspect_err(|_| {
                 let _ = fs::remove_file(&tmp);
             })
-            .with_context(|| format!("cannot save progress to {}", self.path.display()))
+            .map_err(io("cannot save progress to", &self.path))
     }
 
     fn temp_path(&self) -> PathBuf {
+        // Unique per save, so two threads saving at once never share one.
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.path
-            .with_extension(format!("json.tmp-{}", std::process::id()))
+            .with_extension(format!("json.tmp-{}-{n}", std::process::id()))
     }
 
     /// Temp files left by a process killed mid-save are garbage: the real file

@@ -1,0 +1,568 @@
+//! One way into a lab run, for the command line, the tutor and the server
+//! alike: start (or connect), check a step with each check's result
+//! reported as it is decided, solve, open a shell, read saved captures,
+//! stop, and build the report from results.
+//!
+//! Sandbox labs and cluster labs are the two [`Backend`]s behind it; the
+//! only place that looks at [`Needs`] is [`Labs::backend`]. Callers hold a
+//! [`Labs`] (one per process: it keeps the cluster connection) and the
+//! [`LabRun`]s it hands out.
+//!
+//! The API is blocking. Cluster work runs on a tokio runtime: the caller's
+//! (pass a [`Handle`] and call from a thread outside it, e.g.
+//! `spawn_blocking`) or one the [`Labs`] makes for itself.
+
+use crate::runner;
+use crate::sandbox::{Owner, Sandbox, SandboxError};
+use layerlab_core::lab::{CheckResult, CommandOutput, Lab, LabReport, Needs, Step, StepResult};
+use layerlab_kube::{CheckOutcome, ConnectOptions, KubeLabs};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::runtime::{Handle, Runtime};
+
+/// Why a lab run could not start or do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Programs the lab needs are missing (the message names the packages).
+    #[error("{0}")]
+    MissingTools(String),
+    /// The sandbox could not be made or used.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// The lab's sandbox is not running (nothing to act on).
+    #[error("the sandbox for `{0}` is not running; start it with `layerlab lab start {0}`")]
+    NotRunning(String),
+    /// The cluster could not be reached.
+    #[error("cannot reach the kind cluster: {source} (create it with `layerlab cluster up`)")]
+    Cluster {
+        /// The cause, from the kube client.
+        #[source]
+        source: layerlab_kube::Error,
+    },
+    /// Cluster labs share one cluster: stopping or resetting it is not a lab's to do.
+    #[error(
+        "kind labs share one cluster: remove it with `layerlab cluster down`, or undo a step with kubectl"
+    )]
+    SharedCluster,
+    /// A step's setup or solution command failed.
+    #[error("step {step} solution failed: {cause}")]
+    Solution {
+        /// 1-based step.
+        step: usize,
+        /// The failing command and its last error line.
+        cause: String,
+    },
+    /// No such step.
+    #[error("lab `{lab}` has steps 1 to {count}, not {step}")]
+    NoStep {
+        /// Lab id.
+        lab: String,
+        /// Its step count.
+        count: usize,
+        /// The 1-based step asked for.
+        step: usize,
+    },
+    /// A runtime for cluster work could not be made.
+    #[error("cannot start the runtime for cluster checks: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// How a step is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// As the lab says: `eventually` checks retry until their timeout.
+    Full,
+    /// Every `eventually` check observed once (a live checklist's look).
+    Quick,
+}
+
+/// What a lab run is, for status lines and the server's status answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// Whether its sandbox runs (cluster labs: whether connected).
+    pub running: bool,
+    /// Sandbox labs: whether it runs in a user namespace (no real root).
+    pub rootless: Option<bool>,
+    /// Cluster labs: the kube context checks use.
+    pub context: Option<String>,
+    /// How to open a terminal on the same sandbox or cluster.
+    pub shell_hint: String,
+}
+
+/// Where cluster labs run, and who owns the sandboxes a process starts.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Sandboxes this process starts: removed with it, or kept.
+    pub owner: Owner,
+    /// kube context (default: `kind-layerlab`).
+    pub context: Option<String>,
+    /// kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`).
+    pub kubeconfig: Option<PathBuf>,
+    /// The runtime for cluster work (default: one of the [`Labs`]' own).
+    pub runtime: Option<Handle>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            owner: Owner::Nobody,
+            context: None,
+            kubeconfig: None,
+            runtime: None,
+        }
+    }
+}
+
+/// What a lab runs on: a sandbox or a cluster. [`LabRun`] is the face.
+trait Backend: Send + Sync {
+    fn check(
+        &self,
+        lab: &Lab,
+        step: &Step,
+        index: usize,
+        answer: Option<&str>,
+        on_check: &mut dyn FnMut(usize, &CheckResult),
+    ) -> StepResult;
+    fn solve(&self, lab: &Lab, index: usize) -> Result<(), String>;
+    fn capture_path(&self, step: usize, check: usize) -> PathBuf;
+    fn shell_command(&self) -> Command;
+    fn run(&self, script: &str, timeout: Duration) -> CommandOutput;
+    fn info(&self) -> RunInfo;
+}
+
+/// The lab runs of one process: starts sandboxes, keeps the cluster
+/// connection, and hands out [`LabRun`]s.
+pub struct Labs {
+    opts: RunOptions,
+    rt: Mutex<Option<Rt>>,
+    cluster: Mutex<Option<KubeLabs>>,
+}
+
+/// The runtime cluster work runs on.
+#[derive(Clone)]
+enum Rt {
+    Owned(Arc<Runtime>),
+    Shared(Handle),
+}
+
+impl Rt {
+    fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        match self {
+            Rt::Owned(rt) => rt.block_on(f),
+            Rt::Shared(h) => h.block_on(f),
+        }
+    }
+}
+
+impl Labs {
+    /// The lab runs of this process.
+    pub fn new(opts: RunOptions) -> Self {
+        Labs {
+            opts,
+            rt: Mutex::new(None),
+            cluster: Mutex::new(None),
+        }
+    }
+
+    /// Cluster labs run on this connection (tests pass one to a stand-in).
+    pub fn with_cluster(self, kube: KubeLabs) -> Self {
+        *self.cluster.lock().unwrap_or_else(|e| e.into_inner()) = Some(kube);
+        self
+    }
+
+    fn runtime(&self) -> Result<Rt, RunError> {
+        let mut rt = self.rt.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = rt.as_ref() {
+            return Ok(r.clone());
+        }
+        let made = match &self.opts.runtime {
+            Some(h) => Rt::Shared(h.clone()),
+            None => Rt::Owned(Arc::new(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .map_err(RunError::Runtime)?,
+            )),
+        };
+        *rt = Some(made.clone());
+        Ok(made)
+    }
+
+    fn connect(&self) -> Result<(KubeLabs, Rt), RunError> {
+        let rt = self.runtime()?;
+        let mut cluster = self.cluster.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = cluster.as_ref() {
+            return Ok((k.clone(), rt));
+        }
+        let mut opts = ConnectOptions::for_labs(self.opts.context.clone());
+        opts.kubeconfig = self.opts.kubeconfig.clone();
+        let kube = rt
+            .block_on(KubeLabs::connect(&opts))
+            .map_err(|source| RunError::Cluster { source })?;
+        *cluster = Some(kube.clone());
+        Ok((kube, rt))
+    }
+
+    /// The one place that tells sandbox labs from cluster labs.
+    fn backend(&self, lab: &'static Lab, start: Start) -> Result<Arc<dyn Backend>, RunError> {
+        match lab.needs {
+            Needs::Sandbox => {
+                let sb = match start {
+                    Start::Existing => Sandbox::find(&lab.id)
+                        .ok_or_else(|| RunError::NotRunning(lab.id.clone()))?,
+                    Start::Ensure | Start::Fresh => {
+                        if let Some(missing) = crate::tools::check_lab_tools(lab) {
+                            return Err(RunError::MissingTools(missing));
+                        }
+                        if start == Start::Fresh {
+                            Sandbox::create(&lab.id, self.opts.owner)?
+                        } else {
+                            Sandbox::ensure(&lab.id, self.opts.owner)?
+                        }
+                    }
+                };
+                Ok(Arc::new(SandboxBackend { sb }))
+            }
+            Needs::Kind => {
+                if start == Start::Fresh {
+                    return Err(RunError::SharedCluster);
+                }
+                let connected = self
+                    .cluster
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_some();
+                if start == Start::Existing && !connected {
+                    return Err(RunError::NotRunning(lab.id.clone()));
+                }
+                let (kube, rt) = self.connect()?;
+                Ok(Arc::new(ClusterBackend {
+                    dir: cluster_dir(&lab.id),
+                    context: kube.context().map(String::from),
+                    kube,
+                    rt,
+                }))
+            }
+        }
+    }
+
+    /// The lab's run, started (or connected) if needed, after checking the
+    /// programs it needs are there.
+    pub fn start(&self, lab: &'static Lab) -> Result<LabRun, RunError> {
+        let fresh = !self.is_running(lab);
+        let backend = self.backend(lab, Start::Ensure)?;
+        Ok(LabRun {
+            lab,
+            backend,
+            fresh,
+        })
+    }
+
+    /// The lab's run if it is already going; nothing is started.
+    pub fn existing(&self, lab: &'static Lab) -> Result<LabRun, RunError> {
+        let backend = self.backend(lab, Start::Existing)?;
+        Ok(LabRun {
+            lab,
+            backend,
+            fresh: false,
+        })
+    }
+
+    /// A fresh start: the old sandbox (and what the learner built in it)
+    /// is removed. Cluster labs refuse: their cluster is shared.
+    pub fn reset(&self, lab: &'static Lab) -> Result<LabRun, RunError> {
+        let backend = self.backend(lab, Start::Fresh)?;
+        Ok(LabRun {
+            lab,
+            backend,
+            fresh: true,
+        })
+    }
+
+    /// Removes the lab's sandbox; `Ok(false)` when none was running.
+    /// Cluster labs refuse: their cluster is shared.
+    pub fn stop(&self, lab: &'static Lab) -> Result<bool, RunError> {
+        if lab.needs == Needs::Kind {
+            return Err(RunError::SharedCluster);
+        }
+        Ok(match Sandbox::find(&lab.id) {
+            Some(sb) => {
+                sb.destroy();
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// Whether the lab runs now (cluster labs: whether connected); no side effects.
+    pub fn is_running(&self, lab: &'static Lab) -> bool {
+        self.existing(lab).is_ok()
+    }
+
+    /// What runs for the lab now; no side effects.
+    pub fn info(&self, lab: &'static Lab) -> RunInfo {
+        match self.existing(lab) {
+            Ok(run) => run.info(),
+            Err(_) => RunInfo {
+                running: false,
+                rootless: None,
+                context: None,
+                shell_hint: shell_hint(lab),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    Existing,
+    Ensure,
+    Fresh,
+}
+
+/// How a learner opens a terminal on a lab from outside the tutor.
+fn shell_hint(lab: &Lab) -> String {
+    format!("layerlab lab shell {}", lab.id)
+}
+
+/// Where a cluster lab's captures and shell files are kept.
+fn cluster_dir(lab: &str) -> PathBuf {
+    crate::sandbox::state_root().join("cluster").join(lab)
+}
+
+/// One lab, running: check, solve, shell, captures.
+#[derive(Clone)]
+pub struct LabRun {
+    lab: &'static Lab,
+    backend: Arc<dyn Backend>,
+    fresh: bool,
+}
+
+impl std::fmt::Debug for LabRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabRun")
+            .field("lab", &self.lab.id)
+            .field("info", &self.backend.info())
+            .finish()
+    }
+}
+
+impl LabRun {
+    /// The lab.
+    pub fn lab(&self) -> &'static Lab {
+        self.lab
+    }
+
+    /// Whether this run started the sandbox (it was not running before).
+    pub fn started_now(&self) -> bool {
+        self.fresh
+    }
+
+    /// What it runs on.
+    pub fn info(&self) -> RunInfo {
+        self.backend.info()
+    }
+
+    /// The step (0-based), or the error naming the steps there are.
+    pub fn step(&self, index: usize) -> Result<&'static Step, RunError> {
+        self.lab.steps.get(index).ok_or_else(|| RunError::NoStep {
+            lab: self.lab.id.clone(),
+            count: self.lab.steps.len(),
+            step: index + 1,
+        })
+    }
+
+    /// Checks step `index` (0-based), telling `on_check` each check's result
+    /// (with its 0-based index) as soon as it is decided.
+    pub fn check(
+        &self,
+        index: usize,
+        answer: Option<&str>,
+        pace: Pace,
+        mut on_check: impl FnMut(usize, &CheckResult),
+    ) -> Result<StepResult, RunError> {
+        let step = self.step(index)?;
+        let quick;
+        let step = match pace {
+            Pace::Full => step,
+            Pace::Quick => {
+                quick = step.checked_once();
+                &quick
+            }
+        };
+        Ok(self
+            .backend
+            .check(self.lab, step, index, answer, &mut on_check))
+    }
+
+    /// Applies step `index`'s (0-based) setup and solution commands.
+    pub fn solve(&self, index: usize) -> Result<(), RunError> {
+        self.step(index)?;
+        self.backend
+            .solve(self.lab, index)
+            .map_err(|cause| RunError::Solution {
+                step: index + 1,
+                cause,
+            })
+    }
+
+    /// The learner's interactive shell on the lab: inside the sandbox, or
+    /// with `kubectl` bound to the lab's cluster context.
+    pub fn shell_command(&self) -> Command {
+        self.backend.shell_command()
+    }
+
+    /// Runs one command where the lab runs, with a deadline.
+    pub fn run_command(&self, script: &str, timeout: Duration) -> CommandOutput {
+        self.backend.run(script, timeout)
+    }
+
+    /// The packets check `check` of step `step` (both 1-based) captured on
+    /// its last run, if any.
+    pub fn saved_capture(&self, step: usize, check: usize) -> Option<Vec<u8>> {
+        std::fs::read(self.backend.capture_path(step, check)).ok()
+    }
+}
+
+/// The grading report of a lab from its latest step results (steps never
+/// checked count as failed); the learner defaults to `$USER`.
+pub fn report(lab: &Lab, results: &[StepResult], learner: Option<String>) -> LabReport {
+    let learner = learner
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+    LabReport::of(lab, learner, |n| {
+        results.iter().rev().find(|r| r.step == n).cloned()
+    })
+}
+
+/// Where `step-N-check-M.pcap` lives in a folder.
+fn capture_file(dir: &Path, step: usize, check: usize) -> PathBuf {
+    dir.join(format!("step-{step}-check-{check}.pcap"))
+}
+
+struct SandboxBackend {
+    sb: Sandbox,
+}
+
+impl Backend for SandboxBackend {
+    fn check(
+        &self,
+        _lab: &Lab,
+        step: &Step,
+        index: usize,
+        answer: Option<&str>,
+        on_check: &mut dyn FnMut(usize, &CheckResult),
+    ) -> StepResult {
+        runner::check_step(&self.sb, step, index, answer, on_check)
+    }
+
+    fn solve(&self, lab: &Lab, index: usize) -> Result<(), String> {
+        runner::solve_step(&self.sb, &lab.steps[index])
+    }
+
+    fn capture_path(&self, step: usize, check: usize) -> PathBuf {
+        capture_file(&self.sb.dir, step, check)
+    }
+
+    fn shell_command(&self) -> Command {
+        self.sb.shell_command()
+    }
+
+    fn run(&self, script: &str, timeout: Duration) -> CommandOutput {
+        self.sb.run(script, timeout)
+    }
+
+    fn info(&self) -> RunInfo {
+        RunInfo {
+            running: true,
+            rootless: Some(self.sb.rootless),
+            context: None,
+            shell_hint: format!("layerlab lab shell {}", self.sb.lab),
+        }
+    }
+}
+
+struct ClusterBackend {
+    kube: KubeLabs,
+    rt: Rt,
+    dir: PathBuf,
+    context: Option<String>,
+}
+
+impl Backend for ClusterBackend {
+    fn check(
+        &self,
+        _lab: &Lab,
+        step: &Step,
+        index: usize,
+        answer: Option<&str>,
+        on_check: &mut dyn FnMut(usize, &CheckResult),
+    ) -> StepResult {
+        let dir = &self.dir;
+        self.rt.block_on(self.kube.run_step_reporting(
+            step,
+            index,
+            answer,
+            |ci, outcome: &CheckOutcome| {
+                // Kept like a sandbox's captures, for the journey view.
+                if let Some(pcap) = &outcome.pcap {
+                    let _ = std::fs::create_dir_all(dir);
+                    let _ = std::fs::write(capture_file(dir, index + 1, ci + 1), pcap);
+                }
+                on_check(ci, &outcome.result);
+            },
+        ))
+    }
+
+    fn solve(&self, lab: &Lab, index: usize) -> Result<(), String> {
+        self.rt.block_on(self.kube.solve_step(lab, index))
+    }
+
+    fn capture_path(&self, step: usize, check: usize) -> PathBuf {
+        capture_file(&self.dir, step, check)
+    }
+
+    fn shell_command(&self) -> Command {
+        let _ = std::fs::create_dir_all(&self.dir);
+        let rc = self.dir.join("bashrc");
+        let context = self.context.as_deref().unwrap_or("the current context");
+        let _ = std::fs::write(
+            &rc,
+            format!(
+                "[ -f /etc/bash.bashrc ] && . /etc/bash.bashrc\n\
+                 {}\n\
+                 PS1='\\[\\e[1;35m\\][{context}]\\[\\e[0m\\] \\w $ '\n\
+                 echo 'layerlab: kubectl here talks to {context}; `exit` leaves this shell.'\n",
+                self.kube.kubectl_binding().unwrap_or_default()
+            ),
+        );
+        let mut cmd = Command::new("bash");
+        cmd.arg("--rcfile").arg(&rc).arg("-i");
+        cmd.env(
+            "TERM",
+            std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
+        );
+        cmd
+    }
+
+    fn run(&self, script: &str, timeout: Duration) -> CommandOutput {
+        let mut cmd = Command::new("bash");
+        cmd.args(["-c", &self.kube.with_context(script)]);
+        crate::exec::run(cmd, timeout)
+    }
+
+    fn info(&self) -> RunInfo {
+        RunInfo {
+            running: true,
+            rootless: None,
+            context: self.context.clone(),
+            shell_hint: match &self.context {
+                Some(c) => format!("kubectl --context {c} get pods -A"),
+                None => "kubectl get pods -A".into(),
+            },
+        }
+    }
+}
