@@ -376,7 +376,9 @@ impl LabRun {
     }
 
     /// Checks step `index` (0-based), telling `on_check` each check's result
-    /// (with its 0-based index) as soon as it is decided.
+    /// (with its 0-based index) as soon as it is decided. `on_check` runs
+    /// where the check ran (for cluster labs, inside the runtime): it must
+    /// not block.
     pub fn check(
         &self,
         index: usize,

@@ -215,18 +215,30 @@ impl LabEngine {
             self.ensure_enabled()?;
             let run = self.run_of(lab).await?;
             let _turn = self.runs.acquire().await.map_err(|_| closing())?;
-            let tx = events.clone();
+            // Checks report from inside the run (for cluster labs, from
+            // inside this runtime), where nothing may block: one event per
+            // check, so an unbounded hand-over holds at most a step's worth.
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let page = events.clone();
+            let forward = tokio::spawn(async move {
+                while let Some(ev) = rx.recv().await {
+                    // A closed page just stops listening.
+                    let _ = page.send(ev).await;
+                }
+            });
             let result = blocking(move || {
                 run.check(step - 1, answer.as_deref(), Pace::Full, |i, r| {
-                    // A closed page just stops listening.
-                    let _ = tx.blocking_send(CheckEvent::Check {
+                    let _ = tx.send(CheckEvent::Check {
                         index: i,
                         result: r.clone(),
                     });
                 })
             })
             .await?
-            .map_err(unavailable)?;
+            .map_err(unavailable);
+            // Every check's event goes out before the step's.
+            let _ = forward.await;
+            let result = result?;
             self.latest
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
