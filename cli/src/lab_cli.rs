@@ -109,7 +109,7 @@ pub enum Format {
 }
 
 fn find(id: &str) -> Result<&'static Lab> {
-    layerlab_labs::find(id).map_err(anyhow::Error::msg)
+    Ok(layerlab_labs::find(id)?)
 }
 
 /// The lab's run, started (or the cluster connected) if needed; says so

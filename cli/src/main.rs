@@ -2,6 +2,7 @@
 //! tutor (`layerlab-tui`); `serve` runs the web server (`layerlab-server`);
 //! `lab`, `packet`, `lint` and `cluster` are the rest.
 
+mod cluster_cli;
 mod lab_cli;
 mod lint;
 mod packet_cli;
@@ -42,7 +43,7 @@ enum Command {
     #[command(subcommand)]
     Lab(lab_cli::LabCommand),
     /// The kind cluster for the Kubernetes labs: up [--chapter 4|5], status, down.
-    Cluster(layerlab_kube::cluster::ClusterArgs),
+    Cluster(cluster_cli::ClusterArgs),
     /// A tiny HTTP server answering "Hello" (used inside lab sandboxes).
     HelloServer {
         /// Address and port to listen on.
@@ -85,7 +86,7 @@ fn main() -> ExitCode {
         Some(Command::Lint { path }) => lint::run(path.as_deref()),
         Some(Command::Packet(cmd)) => packet_cli::run(cmd),
         Some(Command::Lab(cmd)) => lab_cli::run(cmd),
-        Some(Command::Cluster(args)) => layerlab_kube::cluster::run(args),
+        Some(Command::Cluster(args)) => cluster_cli::run(args),
         Some(Command::HelloServer { listen }) => layerlab_labs::hello::serve(&listen)
             .map(|()| true)
             .map_err(|e| anyhow::anyhow!("hello-server on {listen}: {e}")),
@@ -115,7 +116,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("layerlab: {e:#}");
+            eprintln!("layerlab: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
@@ -126,12 +127,15 @@ fn main() -> ExitCode {
 fn serve(opts: layerlab_server::ServeOptions, health_check: bool) -> Result<()> {
     if health_check {
         let addr = opts.local_addr();
-        return layerlab_server::probe(addr, std::time::Duration::from_secs(3));
+        return Ok(layerlab_server::probe(
+            addr,
+            std::time::Duration::from_secs(3),
+        )?);
     }
-    tokio::runtime::Builder::new_multi_thread()
+    Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(layerlab_server::serve(opts))
+        .block_on(layerlab_server::serve(opts))?)
 }
 
 fn tutor(context: Option<String>) -> Result<()> {
@@ -150,12 +154,26 @@ fn tutor(context: Option<String>) -> Result<()> {
     )
     .with_journeys(layerlab_lessons::journeys());
     app.status = notice;
-    runner::run(
+    Ok(runner::run(
         app,
         &store,
         RunOptions {
             context,
             ..RunOptions::default()
         },
-    )
+    )?)
+}
+
+/// The error and its causes on one line, each cause once: library errors
+/// already name their cause in their message, context added here does not.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line
 }

@@ -95,7 +95,7 @@ fn replay(path: &Path) -> Result<()> {
     app.status = Some(note.unwrap_or_else(|| {
         format!("{hops} packets: → next, Space plays, ? shows every key, q quits.")
     }));
-    layerlab_tui::runner::run_without_saving(app)
+    Ok(layerlab_tui::runner::run_without_saving(app)?)
 }
 
 /// The packets of a capture as a journey (one hop per packet), and a note

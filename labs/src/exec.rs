@@ -45,6 +45,8 @@ pub fn wait(mut child: Child, timeout: Duration) -> CommandOutput {
             Ok(Some(s)) => break Some(s),
             Ok(None) if Instant::now() >= deadline => {
                 // The whole process group, so helpers it started go too.
+                // SAFETY: kill(2) takes plain integers and touches no memory;
+                // the group is the child's own (it was started as a group leader).
                 unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
                 let _ = child.kill();
                 timed_out = true;

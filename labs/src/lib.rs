@@ -49,10 +49,23 @@ pub fn labs() -> &'static [Lab] {
     LABS.get_or_init(|| load().labs)
 }
 
+/// A lab id that names no lab.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no lab `{id}`; labs are: {}", known.join(", "))]
+pub struct UnknownLab {
+    /// The id asked for.
+    pub id: String,
+    /// The ids there are.
+    pub known: Vec<String>,
+}
+
 /// Finds a lab by id, or says which ids exist.
-pub fn find(id: &str) -> Result<&'static Lab, String> {
-    labs().iter().find(|l| l.id == id).ok_or_else(|| {
-        let ids: Vec<_> = labs().iter().map(|l| l.id.as_str()).collect();
-        format!("no lab `{id}`; labs are: {}", ids.join(", "))
-    })
+pub fn find(id: &str) -> Result<&'static Lab, UnknownLab> {
+    labs()
+        .iter()
+        .find(|l| l.id == id)
+        .ok_or_else(|| UnknownLab {
+            id: id.to_string(),
+            known: labs().iter().map(|l| l.id.clone()).collect(),
+        })
 }

@@ -14,6 +14,7 @@
 
 use crate::runner;
 use crate::sandbox::{Owner, Sandbox, SandboxError};
+use crate::tools::MissingTools;
 use layerlab_core::lab::{CheckResult, CommandOutput, Lab, LabReport, Needs, Step, StepResult};
 use layerlab_kube::{CheckOutcome, ConnectOptions, KubeLabs};
 use std::path::{Path, PathBuf};
@@ -26,8 +27,8 @@ use tokio::runtime::{Handle, Runtime};
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// Programs the lab needs are missing (the message names the packages).
-    #[error("{0}")]
-    MissingTools(String),
+    #[error(transparent)]
+    MissingTools(#[from] MissingTools),
     /// The sandbox could not be made or used.
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
@@ -35,7 +36,7 @@ pub enum RunError {
     #[error("the sandbox for `{0}` is not running; start it with `layerlab lab start {0}`")]
     NotRunning(String),
     /// The cluster could not be reached.
-    #[error("cannot reach the kind cluster: {source} (create it with `layerlab cluster up`)")]
+    #[error("{source} (for the kind cluster: `layerlab cluster up`)")]
     Cluster {
         /// The cause, from the kube client.
         #[source]
@@ -47,12 +48,13 @@ pub enum RunError {
     )]
     SharedCluster,
     /// A step's setup or solution command failed.
-    #[error("step {step} solution failed: {cause}")]
+    #[error("step {step} solution failed: {source}")]
     Solution {
         /// 1-based step.
         step: usize,
         /// The failing command and its last error line.
-        cause: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// No such step.
     #[error("lab `{lab}` has steps 1 to {count}, not {step}")]
@@ -115,6 +117,9 @@ impl Default for RunOptions {
     }
 }
 
+/// Why a step's solution did not apply, from either backend.
+type SolveError = Box<dyn std::error::Error + Send + Sync>;
+
 /// What a lab runs on: a sandbox or a cluster. [`LabRun`] is the face.
 trait Backend: Send + Sync {
     fn check(
@@ -125,7 +130,7 @@ trait Backend: Send + Sync {
         answer: Option<&str>,
         on_check: &mut dyn FnMut(usize, &CheckResult),
     ) -> StepResult;
-    fn solve(&self, lab: &Lab, index: usize) -> Result<(), String>;
+    fn solve(&self, lab: &Lab, index: usize) -> Result<(), SolveError>;
     fn capture_path(&self, step: usize, check: usize) -> PathBuf;
     fn shell_command(&self) -> Command;
     fn run(&self, script: &str, timeout: Duration) -> CommandOutput;
@@ -215,7 +220,7 @@ impl Labs {
                         .ok_or_else(|| RunError::NotRunning(lab.id.clone()))?,
                     Start::Ensure | Start::Fresh => {
                         if let Some(missing) = crate::tools::check_lab_tools(lab) {
-                            return Err(RunError::MissingTools(missing));
+                            return Err(missing.into());
                         }
                         if start == Start::Fresh {
                             Sandbox::create(&lab.id, self.opts.owner)?
@@ -405,9 +410,9 @@ impl LabRun {
         self.step(index)?;
         self.backend
             .solve(self.lab, index)
-            .map_err(|cause| RunError::Solution {
+            .map_err(|source| RunError::Solution {
                 step: index + 1,
-                cause,
+                source,
             })
     }
 
@@ -461,8 +466,8 @@ impl Backend for SandboxBackend {
         runner::check_step(&self.sb, step, index, answer, on_check)
     }
 
-    fn solve(&self, lab: &Lab, index: usize) -> Result<(), String> {
-        runner::solve_step(&self.sb, &lab.steps[index])
+    fn solve(&self, lab: &Lab, index: usize) -> Result<(), SolveError> {
+        Ok(runner::solve_step(&self.sb, &lab.steps[index])?)
     }
 
     fn capture_path(&self, step: usize, check: usize) -> PathBuf {
@@ -519,8 +524,8 @@ impl Backend for ClusterBackend {
         ))
     }
 
-    fn solve(&self, lab: &Lab, index: usize) -> Result<(), String> {
-        self.rt.block_on(self.kube.solve_step(lab, index))
+    fn solve(&self, lab: &Lab, index: usize) -> Result<(), SolveError> {
+        Ok(self.rt.block_on(self.kube.solve_step(lab, index))?)
     }
 
     fn capture_path(&self, step: usize, check: usize) -> PathBuf {

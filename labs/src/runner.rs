@@ -4,8 +4,8 @@
 use crate::capture;
 use crate::sandbox::Sandbox;
 use layerlab_core::lab::{
-    Attempt, Check, CheckKind, CheckResult, CommandOutput, Decision, Lab, Observation, Probe, Step,
-    StepResult, evaluate, probe,
+    Attempt, Check, CheckKind, CheckResult, CommandFailed, CommandOutput, Decision, Lab,
+    Observation, Probe, Step, StepResult, evaluate, probe,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -160,16 +160,15 @@ pub fn check_step(
 }
 
 /// Runs a list of commands in order, stopping at the first failure.
-pub fn run_commands(sb: &Sandbox, commands: &[String]) -> Result<Vec<CommandOutput>, String> {
+pub fn run_commands(
+    sb: &Sandbox,
+    commands: &[String],
+) -> Result<Vec<CommandOutput>, CommandFailed> {
     let mut outs = Vec::new();
     for cmd in commands {
         let o = sb.run(cmd, SOLUTION_TIMEOUT);
         if o.exit != 0 {
-            return Err(format!(
-                "`{cmd}` exited {}: {}",
-                o.exit,
-                o.stderr.trim().lines().last().unwrap_or("")
-            ));
+            return Err(CommandFailed::of(cmd, &o));
         }
         outs.push(o);
     }
@@ -177,7 +176,7 @@ pub fn run_commands(sb: &Sandbox, commands: &[String]) -> Result<Vec<CommandOutp
 }
 
 /// Applies a step's solution (its setup first).
-pub fn solve_step(sb: &Sandbox, step: &Step) -> Result<(), String> {
+pub fn solve_step(sb: &Sandbox, step: &Step) -> Result<(), CommandFailed> {
     run_commands(sb, &step.setup)?;
     run_commands(sb, &step.solution).map(|_| ())
 }

@@ -36,8 +36,8 @@ pub struct Sandbox {
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     /// A required program is missing.
-    #[error("{0}")]
-    MissingTools(String),
+    #[error(transparent)]
+    MissingTools(#[from] crate::tools::MissingTools),
     /// The kernel or permissions refused.
     #[error("cannot create the lab sandbox: {0}")]
     Create(String),
@@ -65,6 +65,7 @@ pub enum Owner {
 }
 
 fn is_root() -> bool {
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
     unsafe { libc::geteuid() == 0 }
 }
 
@@ -121,7 +122,7 @@ impl Sandbox {
 
     /// Starts a fresh sandbox (an old one of the same lab is removed).
     pub fn create(lab: &str, owner: Owner) -> Result<Sandbox, SandboxError> {
-        crate::tools::require(&["unshare", "nsenter", "ip"]).map_err(SandboxError::MissingTools)?;
+        crate::tools::require(&["unshare", "nsenter", "ip"])?;
         if let Some(old) = Sandbox::find(lab) {
             old.destroy();
         }
@@ -180,6 +181,8 @@ impl Sandbox {
             .stderr(Stdio::piped());
         // Its own session: Ctrl-C in the terminal that started it must not
         // kill a sandbox meant to outlive this command.
+        // SAFETY: the hook runs in the forked child before exec and calls
+        // only setsid(2), which is async-signal-safe and allocates nothing.
         unsafe {
             use std::os::unix::process::CommandExt;
             cmd.pre_exec(|| {
@@ -330,6 +333,8 @@ fn destroy_pid(pid: u32) {
         return;
     }
     // SIGKILL to PID 1 of a PID namespace kills every process in it.
+    // SAFETY: kill(2) takes plain integers and touches no memory; the PID
+    // was just checked to be our sandbox holder.
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     let deadline = Instant::now() + Duration::from_secs(5);
     while alive(pid) && Instant::now() < deadline {

@@ -41,8 +41,22 @@ pub fn have(program: &str) -> bool {
         .any(|d| d.join(program).is_file())
 }
 
+/// Programs that are not installed, and the packages that bring them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "missing {}: install with `sudo apt-get install -y {}` (Debian/Ubuntu) or your distribution's equivalent",
+    programs.join(", "),
+    packages.join(" ")
+)]
+pub struct MissingTools {
+    /// The programs not found.
+    pub programs: Vec<String>,
+    /// Debian packages to install, sorted, once each.
+    pub packages: Vec<String>,
+}
+
 /// Fails with an install command naming every missing program.
-pub fn require(programs: &[&str]) -> Result<(), String> {
+pub fn require(programs: &[&str]) -> Result<(), MissingTools> {
     let missing: Vec<&str> = programs.iter().copied().filter(|p| !have(p)).collect();
     if missing.is_empty() {
         return Ok(());
@@ -59,22 +73,21 @@ pub fn require(programs: &[&str]) -> Result<(), String> {
         .collect();
     pkgs.sort();
     pkgs.dedup();
-    Err(format!(
-        "missing {}: install with `sudo apt-get install -y {}` (Debian/Ubuntu) or your distribution's equivalent",
-        missing.join(", "),
-        pkgs.join(" ")
-    ))
+    Err(MissingTools {
+        programs: missing.iter().map(|m| m.to_string()).collect(),
+        packages: pkgs.iter().map(|p| p.to_string()).collect(),
+    })
 }
 
-/// Every Linux-lab tool that is missing, as one message (None when all are there).
-pub fn check_linux_lab_tools() -> Option<String> {
+/// Every Linux-lab tool that is missing (None when all are there).
+pub fn check_linux_lab_tools() -> Option<MissingTools> {
     let all: Vec<&str> = LINUX_LAB_TOOLS.iter().map(|(p, _)| *p).collect();
     require(&all).err()
 }
 
 /// Everything a lab needs that is missing: the basic set plus the lab's own
-/// `tools:`, as one message naming the packages (None when all are there).
-pub fn check_lab_tools(lab: &layerlab_core::lab::Lab) -> Option<String> {
+/// `tools:`, naming the packages (None when all are there).
+pub fn check_lab_tools(lab: &layerlab_core::lab::Lab) -> Option<MissingTools> {
     let all: Vec<&str> = LINUX_LAB_TOOLS
         .iter()
         .map(|(p, _)| *p)
@@ -90,7 +103,9 @@ mod tests {
     #[test]
     fn missing_tools_come_with_the_install_command() {
         assert!(have("sh"));
-        let e = require(&["sh", "definitely-not-a-tool-xyz"]).unwrap_err();
+        let e = require(&["sh", "definitely-not-a-tool-xyz"])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing definitely-not-a-tool-xyz"), "{e}");
         assert!(
             e.contains("apt-get install -y definitely-not-a-tool-xyz"),

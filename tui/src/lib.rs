@@ -3,6 +3,7 @@
 //! terminal runs.
 
 pub mod app;
+pub mod error;
 mod keys;
 mod lab_work;
 mod render;

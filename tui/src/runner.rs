@@ -11,11 +11,11 @@
 //! panic (ratatui's `try_init` installs a hook that restores it first).
 
 use crate::app::{Action, App, Effect};
+use crate::error::{Result, TuiError};
 use crate::lab_work::LabWork;
 use crate::screens::lab::LabEvent;
 use crate::shell::Shell;
 use crate::{keys, ui};
-use anyhow::{Context, Result, anyhow};
 use crossterm::event::{self, Event, MouseEventKind};
 use layerlab_core::lab::CheckKind;
 use layerlab_labs::run::{LabRun, Labs, RunOptions};
@@ -66,12 +66,11 @@ fn run_with(mut app: App<'_>, store: Option<&ProgressStore>, labs: RunOptions) -
         Err(e) => {
             // Raw mode may be on if the alternate screen failed; nothing else is.
             let _ = crossterm::terminal::disable_raw_mode();
-            return Err(e)
-                .context("cannot set up the terminal (layerlab needs an interactive one)");
+            return Err(TuiError::Terminal { source: e });
         }
     };
     let result = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)
-        .map_err(anyhow::Error::from)
+        .map_err(TuiError::from)
         .and_then(|()| {
             let (tx, rx) = mpsc::channel();
             spawn_input(tx.clone())?;
@@ -114,7 +113,10 @@ fn spawn_input(tx: Sender<Msg>) -> Result<()> {
                 }
             }
         })
-        .context("cannot start the terminal input thread")?;
+        .map_err(|e| TuiError::Start {
+            what: "cannot start the terminal input thread",
+            source: e.into(),
+        })?;
     Ok(())
 }
 
@@ -161,7 +163,7 @@ fn event_loop(
         }
         let msg = match next_tick {
             // Idle: sleep until the terminal has something.
-            None => rx.recv().map_err(|_| anyhow!("terminal input stopped"))?,
+            None => rx.recv().map_err(|_| TuiError::InputStopped)?,
             Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
                 Ok(msg) => msg,
                 Err(RecvTimeoutError::Timeout) => {
@@ -170,7 +172,7 @@ fn event_loop(
                     Msg::Tick
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(anyhow!("terminal input stopped"));
+                    return Err(TuiError::InputStopped);
                 }
             },
         };
@@ -211,7 +213,7 @@ pub(crate) fn handle(msg: Msg, app: &mut App<'_>, ctx: &mut Ctx<'_>) -> Result<(
                 let _ = tx.send(Msg::Redraw);
             }) {
                 Ok(sh) => app.shell = Some(sh),
-                Err(e) => app.status = Some(format!("No lab shell: {e:#}")),
+                Err(e) => app.status = Some(format!("No lab shell: {e}")),
             }
             ctx.work.ready(run);
             let effects = app.lab_event(LabEvent::Ready);
@@ -244,7 +246,7 @@ pub(crate) fn handle(msg: Msg, app: &mut App<'_>, ctx: &mut Ctx<'_>) -> Result<(
             }
             None
         }
-        Msg::InputFailed(e) => return Err(e).context("cannot read the terminal"),
+        Msg::InputFailed(e) => return Err(TuiError::Io { source: e }),
     };
     if let Some(action) = action {
         let effects = app.update(action);
@@ -269,7 +271,7 @@ pub(crate) fn apply(effects: Vec<Effect>, app: &mut App<'_>, ctx: &mut Ctx<'_>) 
             }
             Effect::StartLab(id) => match layerlab_labs::find(id) {
                 Ok(lab) => ctx.work.start(lab, false),
-                Err(e) => app.status = Some(e),
+                Err(e) => app.status = Some(e.to_string()),
             },
             Effect::Lab(request) => {
                 let Some(lab) = app.lab.as_ref().map(|l| l.lab) else {

@@ -1,7 +1,7 @@
 //! The lab's shell pane: a real PTY running bash inside the lab sandbox,
 //! its output parsed by a vt100 emulator that the view draws.
 
-use anyhow::{Context, Result};
+use crate::error::{Result, TuiError};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
@@ -55,14 +55,20 @@ impl Shell {
         };
         let pair = native_pty_system()
             .openpty(size)
-            .context("cannot open a pseudo-terminal")?;
+            .map_err(|e| shell_error("cannot open a pseudo-terminal", e))?;
         let child = pair
             .slave
             .spawn_command(builder(cmd))
-            .context("cannot start the lab shell")?;
+            .map_err(|e| shell_error("cannot start the lab shell", e))?;
         drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().context("pty reader")?;
-        let writer = pair.master.take_writer().context("pty writer")?;
+        let mut reader = pair
+            .master
+            .try_clone_reader()
+            .map_err(|e| shell_error("pty reader", e))?;
+        let writer = pair
+            .master
+            .take_writer()
+            .map_err(|e| shell_error("pty writer", e))?;
         let parser = Arc::new(Mutex::new(vt100::Parser::new(size.rows, size.cols, 2000)));
         let p = parser.clone();
         std::thread::Builder::new()
@@ -82,7 +88,7 @@ impl Shell {
                 }
                 on_output(true);
             })
-            .context("cannot start the shell reader")?;
+            .map_err(|e| shell_error("cannot start the shell reader", e))?;
         Ok(Shell {
             parser,
             writer,
@@ -173,6 +179,16 @@ pub fn key_bytes(key: KeyEvent) -> Vec<u8> {
         _ => {}
     }
     out
+}
+
+fn shell_error(
+    what: &'static str,
+    e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> TuiError {
+    TuiError::Start {
+        what,
+        source: e.into(),
+    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,30 @@ pub struct CommandOutput {
     pub stderr: String,
 }
 
+/// A setup or solution command that did not succeed, in a sandbox or
+/// against a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{command}` exited {exit}: {last_line}")]
+pub struct CommandFailed {
+    /// The command as the lab wrote it.
+    pub command: String,
+    /// Its exit code (-1 when killed, by a signal or its deadline).
+    pub exit: i32,
+    /// The last non-empty line it wrote to standard error.
+    pub last_line: String,
+}
+
+impl CommandFailed {
+    /// The failure of `command`, from what it printed.
+    pub fn of(command: &str, out: &CommandOutput) -> Self {
+        CommandFailed {
+            command: command.to_string(),
+            exit: out.exit,
+            last_line: out.stderr.trim().lines().last().unwrap_or("").to_string(),
+        }
+    }
+}
+
 /// What a probe saw.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observation {

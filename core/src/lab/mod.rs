@@ -19,7 +19,7 @@ mod view;
 
 pub use attempt::{Attempt, Decision, POLL_MS};
 pub use capture::{PacketRecord, packet_records};
-pub use eval::{CommandOutput, Observation, Probe, Verdict, evaluate, probe};
+pub use eval::{CommandFailed, CommandOutput, Observation, Probe, Verdict, evaluate, probe};
 pub use matching::{Mismatch, partial_match};
 pub use report::{CheckResult, LabReport, StepResult};
 pub use spec::{

@@ -24,6 +24,9 @@ pub enum Error {
     /// A command on a node or in a pod could not be run.
     #[error("{0}")]
     CommandFailed(String),
+    /// A step's setup or solution command ran and failed.
+    #[error(transparent)]
+    StepCommand(#[from] layerlab_core::lab::CommandFailed),
     /// A prerequisite (docker, kind, memory) is missing.
     #[error("{0}")]
     PrerequisiteMissing(String),

@@ -4,7 +4,7 @@
 
 use crate::capture;
 use crate::client::{ConnectOptions, Connection, connect, is_fatal};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::observe::{self, HttpProbe, Kinds, NodeShell, namespace_or_default};
 use crate::proxy::ProxyMode;
 use crate::watch::{ChangeFeed, Target};
@@ -12,8 +12,8 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use kube::Client;
 use layerlab_core::lab::{
-    Attempt, Check, CheckKind, CheckResult, Decision, Lab, Observation, Step, StepResult, Verdict,
-    evaluate,
+    Attempt, Check, CheckKind, CheckResult, CommandFailed, Decision, Lab, Observation, Step,
+    StepResult, Verdict, evaluate,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -302,19 +302,22 @@ impl KubeLabs {
 
     /// Applies step `step`'s (0-based) setup and solution commands, with
     /// the lab manifests written to a private folder for them to use.
-    pub async fn solve_step(&self, lab: &Lab, step: usize) -> Result<(), String> {
-        let s = lab
-            .steps
-            .get(step)
-            .ok_or_else(|| format!("lab `{}` has no step {}", lab.id, step + 1))?;
+    pub async fn solve_step(&self, lab: &Lab, step: usize) -> Result<()> {
+        let s = lab.steps.get(step).ok_or_else(|| {
+            Error::CommandFailed(format!("lab `{}` has no step {}", lab.id, step + 1))
+        })?;
         let dir = std::env::temp_dir().join(format!(
             "layerlab-{}-{}-{}",
             lab.id,
             std::process::id(),
             now_ms()
         ));
-        crate::write_manifests(&dir)
-            .map_err(|e| format!("cannot write the lab manifests to {}: {e}", dir.display()))?;
+        crate::write_manifests(&dir).map_err(|e| {
+            Error::CommandFailed(format!(
+                "cannot write the lab manifests to {}: {e}",
+                dir.display()
+            ))
+        })?;
         let r = async {
             self.run_commands(&s.setup, &dir).await?;
             self.run_commands(&s.solution, &dir).await
@@ -326,23 +329,17 @@ impl KubeLabs {
 
     /// Runs a step's setup or solution commands on this machine (`sh -c`,
     /// in `dir`, with `kubectl` bound to this runner's context).
-    pub async fn run_commands(
-        &self,
-        commands: &[String],
-        dir: &std::path::Path,
-    ) -> Result<(), String> {
+    pub async fn run_commands(&self, commands: &[String], dir: &std::path::Path) -> Result<()> {
         for c in commands {
             let script = self.with_context(&format!(
                 "cd {} && {c}",
                 capture::shell_quote(&dir.to_string_lossy())
             ));
-            let out = observe::run_local(&script, Duration::from_secs(180)).await?;
+            let out = observe::run_local(&script, Duration::from_secs(180))
+                .await
+                .map_err(Error::CommandFailed)?;
             if out.exit != 0 {
-                return Err(format!(
-                    "`{c}` exited {}: {}",
-                    out.exit,
-                    out.stderr.trim().lines().last().unwrap_or("")
-                ));
+                return Err(CommandFailed::of(c, &out).into());
             }
         }
         Ok(())

@@ -725,7 +725,12 @@ async fn step_commands_and_host_checks_use_the_runner_s_cluster() {
     let seen = std::fs::read_to_string(h.dir.path().join("seen.txt")).unwrap();
     assert_eq!(seen.trim(), "pod/db");
     let bad = vec!["kubectl -n shop get pod nope".to_string()];
-    let err = h.labs.run_commands(&bad, h.dir.path()).await.unwrap_err();
+    let err = h
+        .labs
+        .run_commands(&bad, h.dir.path())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("`kubectl -n shop get pod nope` exited 1: "),
         "{err}"

@@ -18,7 +18,9 @@ mod serve;
 pub use content::{Content, JsonDoc};
 pub use error::ApiError;
 pub use labs::LabEngine;
-pub use serve::{DEFAULT_PORT, ServeOptions, init_tracing, probe, run, serve, shutdown_signal};
+pub use serve::{
+    DEFAULT_PORT, ServeError, ServeOptions, init_tracing, probe, run, serve, shutdown_signal,
+};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -4,7 +4,6 @@
 //! container `HEALTHCHECK`s.
 
 use crate::{AppState, LabEngine, router};
-use anyhow::{Context, bail};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -92,8 +91,44 @@ pub fn init_tracing(json: bool) {
     };
 }
 
+/// Why the server stopped or a health probe failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Socket trouble talking to `addr` (connect, read, write).
+    #[error("{what} {addr}: {source}")]
+    Io {
+        /// What was being done (`cannot connect to`, `no answer from`).
+        what: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A server answered, but not healthy.
+    #[error("{addr} answered {answer}")]
+    Unhealthy {
+        /// The address.
+        addr: SocketAddr,
+        /// What it said.
+        answer: String,
+    },
+    /// The accept loop's limiter or a shutdown task failed.
+    #[error("the server stopped: {0}")]
+    Stopped(String),
+}
+
 /// Runs the server on the embedded course until Ctrl-C or SIGTERM.
-pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     init_tracing(opts.log_json);
     let started = Instant::now();
     let mut state = AppState::embedded();
@@ -115,8 +150,10 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let addr = SocketAddr::new(opts.bind, opts.port);
     let listener = TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let local = listener.local_addr()?;
+        .map_err(|source| ServeError::Listen { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServeError::Listen { addr, source })?;
     info!(
         address = %local,
         url = %format!("http://{}/", ServeOptions { port: local.port(), ..opts.clone() }.local_addr()),
@@ -130,7 +167,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         warn!("the web app is not built: run `cargo xtask web` (the API works meanwhile)");
     }
     let served = run(listener, router(state), &opts, shutdown_signal()).await;
-    tokio::task::spawn_blocking(move || engine.shutdown()).await?;
+    tokio::task::spawn_blocking(move || engine.shutdown())
+        .await
+        .map_err(|e| ServeError::Stopped(e.to_string()))?;
     served
 }
 
@@ -141,7 +180,7 @@ pub async fn run(
     app: Router,
     opts: &ServeOptions,
     shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
+) -> Result<(), ServeError> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(opts.header_read_timeout)
@@ -151,7 +190,7 @@ pub async fn run(
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => permit.context("connection limiter closed")?,
+            permit = permits.clone().acquire_owned() => permit.map_err(|_| ServeError::Stopped("connection limiter closed".into()))?,
             () = &mut shutdown => break,
         };
         let (stream, remote) = tokio::select! {
@@ -227,27 +266,32 @@ pub async fn shutdown_signal() {
 /// Asks a running server at `addr` for `/api/health` and succeeds if it
 /// answers 200 with status ok. Blocking and dependency-free, so a container
 /// image needs no curl for its `HEALTHCHECK`.
-pub fn probe(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)
-        .with_context(|| format!("cannot connect to {addr}"))?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
+pub fn probe(addr: SocketAddr, timeout: Duration) -> Result<(), ServeError> {
+    let io = |what| move |source| ServeError::Io { what, addr, source };
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(io("cannot connect to"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
+        .and_then(|()| {
+            write!(
+                stream,
+                "GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            )
+        })
+        .map_err(io("cannot ask"))?;
     let mut response = Vec::new();
     stream
         .take(64 * 1024)
         .read_to_end(&mut response)
-        .with_context(|| format!("no answer from {addr}"))?;
+        .map_err(io("no answer from"))?;
     let text = String::from_utf8_lossy(&response);
     let status_line = text.lines().next().unwrap_or("");
+    let unhealthy = |answer: String| Err(ServeError::Unhealthy { addr, answer });
     if !status_line.starts_with("HTTP/1.1 200") {
-        bail!("{addr} answered {status_line:?}");
+        return unhealthy(format!("{status_line:?}"));
     }
     if !text.contains(r#""status":"ok""#) {
-        bail!("{addr} answered 200 without status ok");
+        return unhealthy("200 without status ok".into());
     }
     Ok(())
 }

@@ -11,7 +11,6 @@ use crate::client::{ConnectOptions, KIND_CONTEXT, connect};
 use crate::error::{Error, Result};
 use apply::{Ready, apply_all, documents, set_env, wait_ready};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -45,58 +44,6 @@ pub const CLOUD_PROVIDER_KIND_IMAGE: &str =
 
 /// Name of the cloud-provider-kind container.
 pub const CLOUD_PROVIDER_CONTAINER: &str = "layerlab-cloud-provider-kind";
-
-/// The cluster commands.
-#[derive(Debug, clap::Args)]
-pub struct ClusterArgs {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: ClusterCommand,
-    /// kubeconfig context (default: kind-layerlab); another context points
-    /// the labs at an instructor's cluster.
-    #[arg(long, global = true)]
-    pub context: Option<String>,
-    /// kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
-    #[arg(long, global = true)]
-    pub kubeconfig: Option<PathBuf>,
-}
-
-/// `layerlab cluster ...`
-#[derive(Debug, clap::Subcommand)]
-pub enum ClusterCommand {
-    /// Create (or repair) the kind cluster `layerlab` for a chapter.
-    Up {
-        /// 4: Calico for NetworkPolicy; 5: ingress-nginx and LoadBalancers.
-        #[arg(long, value_parser = clap::value_parser!(u8).range(4..=5))]
-        chapter: Option<u8>,
-    },
-    /// Show whether the cluster is there and ready.
-    Status,
-    /// Delete the kind cluster and its LoadBalancer helper.
-    Down,
-}
-
-/// Runs a cluster command; `Ok(false)` means "done, but not healthy".
-pub fn run(args: ClusterArgs) -> anyhow::Result<bool> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let opts = ConnectOptions {
-        context: args.context.clone(),
-        kubeconfig: args.kubeconfig.clone(),
-    };
-    let mut out = |line: &str| {
-        println!("{line}");
-        let _ = std::io::stdout().flush();
-    };
-    match args.command {
-        ClusterCommand::Up { chapter } => rt.block_on(up(&opts, chapter, &mut out)).map(|()| true),
-        ClusterCommand::Status => rt.block_on(status(&opts, &mut out)),
-        ClusterCommand::Down => down(&opts, &mut out).map(|()| true),
-    }
-    .map_err(anyhow::Error::from)
-}
 
 fn is_kind_context(opts: &ConnectOptions) -> bool {
     opts.context.as_deref().unwrap_or(KIND_CONTEXT) == KIND_CONTEXT
