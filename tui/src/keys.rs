@@ -5,7 +5,7 @@
 //! search) send letters to the input instead of to actions, which is why
 //! help there is on F1 rather than `?`.
 
-use crate::app::Action;
+use crate::action::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// What the keyboard drives; each mode has its own bindings.

@@ -2,7 +2,8 @@
 
 use crate::app::{App, Effect, Row, Screen};
 use crate::keys::{self, KeyMode};
-use crate::render::{MAX_MEASURE, count};
+use crate::layout::{centered, measure_area};
+use crate::render::count;
 use crate::screens::glossary::draw_glossary;
 use crate::screens::journey_view::{draw_journey, draw_picker};
 use crate::screens::quiz_view::draw_quiz;
@@ -28,7 +29,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App<'_>) -> Vec<Effect> {
             vec![]
         }
         Screen::Glossary => {
-            draw_glossary(frame, main, app);
+            draw_glossary(frame, main, &app.glossary, app.course, &app.theme);
             vec![]
         }
         Screen::Journey => {
@@ -59,29 +60,6 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App<'_>) -> Vec<Effect> {
         draw_help(frame, main, app);
     }
     effects
-}
-
-/// A `width`×`height` rectangle centred in `area`, shrunk to fit.
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let width = width.min(area.width);
-    let height = height.min(area.height);
-    Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    }
-}
-
-/// The text area of a bordered pane: a readable measure, centred, with a
-/// column of padding on each side.
-pub fn measure_area(inner: Rect) -> Rect {
-    let measure = inner.width.min(MAX_MEASURE + 2);
-    Rect {
-        x: inner.x + (inner.width - measure) / 2 + 1,
-        width: measure.saturating_sub(2),
-        ..inner
-    }
 }
 
 fn lesson_mark(app: &App<'_>, id: &str) -> (String, Style) {

@@ -1,7 +1,9 @@
 //! The glossary screen: every term with its definition and the lesson
 //! that teaches it.
 
-use crate::app::{Action, App};
+use crate::action::Action;
+use crate::theme::Theme;
+use layerlab_core::Course;
 use crate::render::wrap_prose;
 use layerlab_core::GlossaryEntry;
 use ratatui::Frame;
@@ -51,9 +53,15 @@ impl GlossaryPane {
 }
 
 /// Draws the term list and the selected term's definition.
-pub fn draw_glossary(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
-    let t = &app.theme;
-    let glossary = &app.course.glossary;
+/// Draws the glossary: the terms, and the selected one's meaning and lesson.
+pub fn draw_glossary(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    pane: &GlossaryPane,
+    course: &Course,
+    t: &Theme,
+) {
+    let glossary = &course.glossary;
     let list_width = if area.width >= 100 {
         36
     } else {
@@ -73,7 +81,7 @@ pub fn draw_glossary(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
                 .title(format!(" Glossary · {} terms ", glossary.len())),
         )
         .highlight_style(t.selected);
-    let mut state = ListState::default().with_selected(Some(app.glossary.selected));
+    let mut state = ListState::default().with_selected(Some(pane.selected));
     frame.render_stateful_widget(list, list_area, &mut state);
 
     let block = Block::default().borders(Borders::ALL).title(" Definition ");
@@ -81,15 +89,14 @@ pub fn draw_glossary(frame: &mut Frame<'_>, area: Rect, app: &App<'_>) {
     frame.render_widget(block, detail_area);
     let width = inner.width.saturating_sub(2);
     let mut lines = Vec::new();
-    match glossary.get(app.glossary.selected) {
+    match glossary.get(pane.selected) {
         Some(entry) => {
             lines.push(Line::from(Span::styled(entry.term.clone(), t.title)));
             lines.push(Line::default());
             lines.extend(wrap_prose(&entry.definition, t.text, width, "", "", t));
             lines.push(Line::default());
-            if let Some(lesson) = app.course.lesson(&entry.lesson) {
-                let chapter = app
-                    .course
+            if let Some(lesson) = course.lesson(&entry.lesson) {
+                let chapter = course
                     .chapter_of(&lesson.id)
                     .map_or(String::new(), |c| format!("{} › ", c.title));
                 let taught = format!("Taught in: {chapter}{}", lesson.title);

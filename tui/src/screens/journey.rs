@@ -7,7 +7,7 @@
 //! (`Hop::changed`, computed by diffing dissections in core), so the marks
 //! can never disagree with the bytes.
 
-use crate::app::Action;
+use crate::action::Action;
 use layerlab_core::Journey;
 use layerlab_core::packet::{self, ByteRange, Dissection};
 use std::time::Duration;

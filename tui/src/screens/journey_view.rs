@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::render::wrap_prose;
 use crate::screens::journey::{FieldRow, JourneyFocus, JourneyPane, RowKind};
 use crate::theme::Theme;
-use crate::ui::centered;
+use crate::layout::centered;
 use layerlab_core::Journey;
 use layerlab_core::packet::ByteRange;
 use ratatui::Frame;

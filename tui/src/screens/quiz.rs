@@ -4,7 +4,7 @@
 //! verdict are the same the browser shows; this file only tracks what the
 //! learner has picked or typed and where in the quiz they are.
 
-use crate::app::Action;
+use crate::action::Action;
 use layerlab_core::{Grade, Question, QuestionKind, Response};
 
 /// Where the learner is in the current question.

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::render::{prose_runs, wrap_prose, wrap_runs};
 use crate::screens::quiz::{QuizPane, QuizPhase};
 use crate::theme::Theme;
-use crate::ui::measure_area;
+use crate::layout::measure_area;
 use layerlab_core::progress::QuizRecord;
 use layerlab_core::{Grade, Lesson, Question, QuestionKind};
 use ratatui::Frame;

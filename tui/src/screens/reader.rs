@@ -1,6 +1,6 @@
 //! The lesson reader's state: scrolling, and selecting `lesson:` links.
 
-use crate::app::Action;
+use crate::action::Action;
 use crate::render::{RenderedLesson, RenderedLink, render_lesson};
 use crate::theme::Theme;
 use layerlab_core::Lesson;

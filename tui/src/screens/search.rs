@@ -6,7 +6,7 @@
 //! query word as a substring: as a subsequence, three letters would match
 //! almost every sentence and bury the useful hits.
 
-use crate::app::Action;
+use crate::action::Action;
 use layerlab_core::{Block, Course, Inline};
 
 /// Texts up to this many characters match as a subsequence.

@@ -4,7 +4,7 @@
 use crate::app::App;
 use crate::render::wrap_prose;
 use crate::screens::search::{HitKind, SearchHit};
-use crate::ui::centered;
+use crate::layout::centered;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
