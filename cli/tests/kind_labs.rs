@@ -2,21 +2,11 @@
 //! stand-in (HTTPS, watch, the real wire format): `lab check --watch`
 //! prints each check as it turns green, while the cluster changes.
 
-use layerlab_kube::standin::StandIn;
+use layerlab_kube::standin::{StandIn, running_pod};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-fn pod(name: &str, node: &str, ip: &str) -> serde_json::Value {
-    serde_json::json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": "net"},
-        "spec": {"nodeName": node, "containers": [{"name": "agnhost", "image": "agnhost"}]},
-        "status": {"phase": "Running", "podIP": ip,
-                   "conditions": [{"type": "Ready", "status": "True"}]}
-    })
-}
 
 #[test]
 fn lab_check_watch_on_a_kind_lab_prints_checks_as_they_pass() {
@@ -82,10 +72,20 @@ fn lab_check_watch_on_a_kind_lab_prints_checks_as_they_pass() {
     std::thread::sleep(Duration::from_millis(1500));
     assert!(rx.try_recv().is_err(), "a check passed with no pods");
 
-    standin.put(pod("client", "layerlab-worker", "10.244.1.7"));
+    standin.put(running_pod(
+        "net",
+        "client",
+        "layerlab-worker",
+        "10.244.1.7",
+    ));
     let next = wait_for("check 2:");
     assert!(next.iter().all(|l| !l.contains("PASS")), "{next:?}");
-    standin.put(pod("server", "layerlab-worker2", "10.244.2.9"));
+    standin.put(running_pod(
+        "net",
+        "server",
+        "layerlab-worker2",
+        "10.244.2.9",
+    ));
     let rest = wait_for("all steps pass");
     assert!(
         rest.iter().any(|l| l.contains("check 3:"))

@@ -1255,7 +1255,7 @@ fn a_lab_checks_live_records_passed_steps_and_routes_keys_to_the_shell() {
 fn a_kind_lab_opens_in_the_tutor_and_turns_a_step_green() {
     use crate::runner::{Ctx, Msg, apply, handle};
     use crate::screens::lab::LabEvent;
-    use layerlab_kube::standin::StandIn;
+    use layerlab_kube::standin::{StandIn, running_pod};
     use layerlab_labs::run::{Labs, RunOptions};
     use std::sync::Arc;
 
@@ -1309,13 +1309,7 @@ fn a_kind_lab_opens_in_the_tutor_and_turns_a_step_green() {
         ("client", "layerlab-worker", "10.244.1.7"),
         ("server", "layerlab-worker2", "10.244.2.9"),
     ] {
-        standin.put(serde_json::json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "net"},
-            "spec": {"nodeName": node, "containers": [{"name": "agnhost", "image": "agnhost"}]},
-            "status": {"phase": "Running", "podIP": ip,
-                       "conditions": [{"type": "Ready", "status": "True"}]}
-        }));
+        standin.put(running_pod("net", name, node, ip));
     }
     let effects = vec![Effect::Lab(app.lab.as_mut().unwrap().check(true))];
     apply(effects, &mut app, &mut ctx);

@@ -2,9 +2,9 @@
 //! that teaches it.
 
 use crate::action::Action;
+use crate::render::wrap_prose;
 use crate::theme::Theme;
 use layerlab_core::Course;
-use crate::render::wrap_prose;
 use layerlab_core::GlossaryEntry;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -7,10 +7,10 @@
 //! to a one-line path when the box diagram does not fit.
 
 use crate::app::App;
+use crate::layout::centered;
 use crate::render::wrap_prose;
 use crate::screens::journey::{FieldRow, JourneyFocus, JourneyPane, RowKind};
 use crate::theme::Theme;
-use crate::layout::centered;
 use layerlab_core::Journey;
 use layerlab_core::packet::ByteRange;
 use ratatui::Frame;

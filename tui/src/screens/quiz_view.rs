@@ -4,10 +4,10 @@
 //! gets cut at 80×24: the learner scrolls it like a lesson.
 
 use crate::app::App;
+use crate::layout::measure_area;
 use crate::render::{prose_runs, wrap_prose, wrap_runs};
 use crate::screens::quiz::{QuizPane, QuizPhase};
 use crate::theme::Theme;
-use crate::layout::measure_area;
 use layerlab_core::progress::QuizRecord;
 use layerlab_core::{Grade, Lesson, Question, QuestionKind};
 use ratatui::Frame;

@@ -2,9 +2,9 @@
 //! the highlighted one.
 
 use crate::app::App;
+use crate::layout::centered;
 use crate::render::wrap_prose;
 use crate::screens::search::{HitKind, SearchHit};
-use crate::layout::centered;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};

@@ -157,7 +157,7 @@ unsafe extern "C" {
 /// concurrently and wait on watches).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kind_step_streams_one_event_per_check_before_the_step_ends() {
-    use layerlab_kube::standin::StandIn;
+    use layerlab_kube::standin::{StandIn, running_pod};
     use layerlab_labs::run::{Labs, RunOptions};
     use layerlab_server::labs::LabEngine;
     use std::sync::Arc;
@@ -222,13 +222,7 @@ async fn a_kind_step_streams_one_event_per_check_before_the_step_ends() {
         ("client", "layerlab-worker", "10.244.1.7"),
         ("server", "layerlab-worker2", "10.244.2.9"),
     ] {
-        standin.put(serde_json::json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "net"},
-            "spec": {"nodeName": node, "containers": [{"name": "agnhost", "image": "agnhost"}]},
-            "status": {"phase": "Running", "podIP": ip,
-                       "conditions": [{"type": "Ready", "status": "True"}]}
-        }));
+        standin.put(running_pod("net", name, node, ip));
     }
     let all = until(&mut body, &mut text, 4).await;
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();

@@ -381,6 +381,18 @@ pub fn set_pod_ready(pod: &mut Value, ready: bool) {
     }
 }
 
+/// A pod as the kubelet reports it once it runs: scheduled on `node`,
+/// `Running`, Ready, with `ip` (what a learner's `kubectl apply` leads to).
+pub fn running_pod(namespace: &str, name: &str, node: &str, ip: &str) -> Value {
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"nodeName": node, "containers": [{"name": "agnhost", "image": "agnhost"}]},
+        "status": {"phase": "Running", "podIP": ip,
+                   "conditions": [{"type": "Ready", "status": "True"}]}
+    })
+}
+
 /// Sets the `ready`/`serving` conditions of an EndpointSlice's endpoint for
 /// a pod IP, as the EndpointSlice controller does when readiness changes.
 pub fn set_endpoint_ready(slice: &mut Value, ip: &str, ready: bool) {
