@@ -24,6 +24,7 @@ pub const EXTRA_LAB_TOOLS: &[(&str, &str)] = &[
     ("nginx", "nginx-light"),
     ("dnsmasq", "dnsmasq-base"),
     ("tshark", "tshark"),
+    ("jq", "jq"),
     ("/usr/lib/cni/bridge", "containernetworking-plugins"),
     ("/usr/lib/cni/host-local", "containernetworking-plugins"),
     ("/usr/lib/cni/ptp", "containernetworking-plugins"),
