@@ -424,7 +424,11 @@ fn parse_lesson<'a>(
     let labs: Vec<String> = raw.lab.iter().chain(&raw.labs).cloned().collect();
     for lab in &labs {
         if !catalog.labs.contains(lab) {
-            let key = if raw.lab.as_ref() == Some(lab) { "lab" } else { "labs" };
+            let key = if raw.lab.as_ref() == Some(lab) {
+                "lab"
+            } else {
+                "labs"
+            };
             d.error(
                 key_at(key),
                 format!("unknown lab `{lab}`"),

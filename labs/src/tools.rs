@@ -25,6 +25,7 @@ pub const EXTRA_LAB_TOOLS: &[(&str, &str)] = &[
     ("dnsmasq", "dnsmasq-base"),
     ("tshark", "tshark"),
     ("jq", "jq"),
+    ("bridge", "iproute2"),
     ("/usr/lib/cni/bridge", "containernetworking-plugins"),
     ("/usr/lib/cni/host-local", "containernetworking-plugins"),
     ("/usr/lib/cni/ptp", "containernetworking-plugins"),
