@@ -26,6 +26,8 @@ pub const EXTRA_LAB_TOOLS: &[(&str, &str)] = &[
     ("tshark", "tshark"),
     ("jq", "jq"),
     ("bridge", "iproute2"),
+    ("dig", "bind9-dnsutils"),
+    ("getent", "libc-bin"),
     ("/usr/lib/cni/bridge", "containernetworking-plugins"),
     ("/usr/lib/cni/host-local", "containernetworking-plugins"),
     ("/usr/lib/cni/ptp", "containernetworking-plugins"),

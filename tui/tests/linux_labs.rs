@@ -141,6 +141,14 @@ fn answer_for_k8s_labs_a(
         assert!(lengths.len() >= 2, "two IP headers in {text}");
         return Some((lengths[0] - lengths[1]).to_string());
     }
+    if prompt.contains("how many dns queries") {
+        let path = sb.dir.join(format!("{saved}.pcap"));
+        let text = sh(&format!(
+            "tcpdump -nn -r {} 'udp dst port 53' 2>/dev/null",
+            path.display()
+        ));
+        return Some(text.lines().filter(|l| l.contains("?")).count().to_string());
+    }
     None
 }
 
