@@ -9,7 +9,8 @@ pub struct PacketRecord {
     /// Fields: `n`, `len`, `proto` (`tcp`, `udp`, `icmp`, `arp`...), `src`,
     /// `dst`, `src_port`, `dst_port`, `flags` (tcpdump style: `S`, `S.`,
     /// `.`, `P.`, `F.`), `ttl`, `payload_len`, plus every dissected layer
-    /// under its protocol key (`tcp.window`, `ipv4.id`; numbers as numbers).
+    /// under its protocol key (`tcp.window`, `ipv4.id`; numbers as numbers),
+    /// repeated layers as `ipv4#2`, `eth#2` (a tunnel's inner headers).
     pub json: Value,
     /// The tcpdump-style one-line summary.
     pub line: String,
@@ -59,18 +60,16 @@ pub fn packet_records(pcap: &[u8]) -> Result<CaptureSet, String> {
         let mut obj = Map::new();
         obj.insert("n".into(), Value::from(p.number));
         obj.insert("len".into(), Value::from(p.orig_len));
-        for layer in &d.layers {
-            // The first layer of each protocol wins: for tunnels, the outer
-            // headers describe where the packet was captured.
-            if obj.contains_key(&layer.protocol) {
-                continue;
-            }
+        // The first layer of each protocol keeps the plain key (for tunnels,
+        // the outer headers describe where the packet was captured); repeats
+        // get `#n` keys (`ipv4#2` is a tunnel's inner IP header).
+        for (layer, key) in d.layers.iter().zip(d.layer_keys()) {
             let fields: Map<String, Value> = layer
                 .fields
                 .iter()
                 .map(|f| (f.key.clone(), number_or_text(&f.value)))
                 .collect();
-            obj.insert(layer.protocol.clone(), Value::Object(fields));
+            obj.insert(key, Value::Object(fields));
         }
         let ip = d.layer("ipv4").or_else(|| d.layer("ipv6"));
         let field = |l: Option<&crate::packet::Layer>, k: &str| {
