@@ -36,6 +36,9 @@ enum Command {
         /// Address and port to listen on.
         #[arg(long, default_value = "0.0.0.0:8080")]
         listen: String,
+        /// Who answers: the reply says `Hello from NAME!` (a pod's name in the Service labs).
+        #[arg(long, default_value = "layerlab")]
+        name: String,
     },
     /// Serve the web app and its JSON API (see docs/web-api.md).
     Serve {
@@ -73,7 +76,7 @@ fn main() -> ExitCode {
         Some(Command::Packet(cmd)) => packet_cli::run(cmd),
         Some(Command::Lab(cmd)) => lab_cli::run(cmd),
         Some(Command::Cluster(args)) => layerlab_kube::cluster::run(args),
-        Some(Command::HelloServer { listen }) => layerlab_labs::hello::serve(&listen)
+        Some(Command::HelloServer { listen, name }) => layerlab_labs::hello::serve_as(&listen, &name)
             .map(|()| true)
             .map_err(|e| anyhow::anyhow!("hello-server on {listen}: {e}")),
         Some(Command::Serve {
