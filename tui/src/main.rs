@@ -76,9 +76,11 @@ fn main() -> ExitCode {
         Some(Command::Packet(cmd)) => packet_cli::run(cmd),
         Some(Command::Lab(cmd)) => lab_cli::run(cmd),
         Some(Command::Cluster(args)) => layerlab_kube::cluster::run(args),
-        Some(Command::HelloServer { listen, name }) => layerlab_labs::hello::serve_as(&listen, &name)
-            .map(|()| true)
-            .map_err(|e| anyhow::anyhow!("hello-server on {listen}: {e}")),
+        Some(Command::HelloServer { listen, name }) => {
+            layerlab_labs::hello::serve_as(&listen, &name)
+                .map(|()| true)
+                .map_err(|e| anyhow::anyhow!("hello-server on {listen}: {e}"))
+        }
         Some(Command::Serve {
             port,
             bind,
