@@ -24,7 +24,7 @@ fn lesson_lab_links_resolve_to_labs_of_the_same_chapter() {
     let labs = layerlab_labs::labs();
     for chapter in &layerlab_lessons::course().chapters {
         for lesson in &chapter.lessons {
-            if let Some(id) = &lesson.lab {
+            for id in &lesson.labs {
                 let lab = labs
                     .iter()
                     .find(|l| &l.id == id)
