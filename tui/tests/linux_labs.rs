@@ -220,11 +220,12 @@ fn haproxy_backend_for_status(sb: &Sandbox, prompt: &str) -> String {
         )
         .stdout;
     log.lines()
+        .rev()
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
             (f.len() > 5 && f[5] == status)
                 .then(|| f[3].split('/').next().unwrap_or("").to_string())
         })
-        .last()
+        .next()
         .unwrap_or_else(|| panic!("no {status} in the access log:\n{log}"))
 }
