@@ -49,6 +49,9 @@ enum Command {
         /// Address and port to listen on.
         #[arg(long, default_value = "0.0.0.0:8080")]
         listen: String,
+        /// Who answers: the reply says `Hello from NAME!` (a pod's name in the Service labs).
+        #[arg(long, default_value = "layerlab")]
+        name: String,
     },
     /// Serve the web app and its JSON API (see docs/web-api.md).
     Serve {
@@ -87,9 +90,11 @@ fn main() -> ExitCode {
         Some(Command::Packet(cmd)) => packet_cli::run(cmd),
         Some(Command::Lab(cmd)) => lab_cli::run(cmd),
         Some(Command::Cluster(args)) => cluster_cli::run(args),
-        Some(Command::HelloServer { listen }) => layerlab_labs::hello::serve(&listen)
-            .map(|()| true)
-            .map_err(|e| anyhow::anyhow!("hello-server on {listen}: {e}")),
+        Some(Command::HelloServer { listen, name }) => {
+            layerlab_labs::hello::serve_as(&listen, &name)
+                .map(|()| true)
+                .map_err(|e| anyhow::anyhow!("hello-server on {listen}: {e}"))
+        }
         Some(Command::Serve {
             port,
             bind,
