@@ -4,16 +4,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    // Root-only tests (network namespaces, iptables) run only when root
-    // builds them; anyone else's test run lists them as ignored, with why.
-    println!("cargo::rustc-check-cfg=cfg(as_root)");
-    if std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout == b"0\n")
-    {
-        println!("cargo::rustc-cfg=as_root");
-    }
+    mark_root_builds();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&root)
@@ -41,3 +32,5 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("labs.rs");
     std::fs::write(out, code).expect("write labs.rs");
 }
+
+include!("as_root.rs");

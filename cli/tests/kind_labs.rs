@@ -12,10 +12,8 @@ use std::time::{Duration, Instant};
 fn lab_check_watch_on_a_kind_lab_prints_checks_as_they_pass() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let standin = rt.block_on(StandIn::start()).expect("stand-in starts");
-    let dir = std::env::temp_dir().join(format!("layerlab-cli-kind-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    standin.write_kubeconfig(&kubeconfig).unwrap();
+    let kubeconfig = standin.kubeconfig_file("cli").unwrap();
+    let dir = kubeconfig.parent().unwrap().to_path_buf();
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_layerlab"))
         .args([

@@ -1261,13 +1261,10 @@ fn a_kind_lab_opens_in_the_tutor_and_turns_a_step_green() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let standin = rt.block_on(StandIn::start()).expect("stand-in starts");
-    let dir = std::env::temp_dir().join(format!("layerlab-tui-kind-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    standin.write_kubeconfig(&kubeconfig).unwrap();
+    let kubeconfig = standin.kubeconfig_file("tui").unwrap();
     let labs = Labs::new(RunOptions {
         context: Some("standin".into()),
-        kubeconfig: Some(kubeconfig),
+        kubeconfig: Some(kubeconfig.clone()),
         runtime: Some(rt.handle().clone()),
         ..RunOptions::default()
     });
@@ -1321,7 +1318,7 @@ fn a_kind_lab_opens_in_the_tutor_and_turns_a_step_green() {
     handle(second, &mut app, &mut ctx).unwrap();
     assert!(app.progress.step_passed("k8s-pod-network", "1"));
     app.shell = None;
-    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(kubeconfig.parent().unwrap());
 }
 
 #[test]

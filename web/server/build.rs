@@ -15,16 +15,7 @@ use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 fn main() {
-    // Root-only tests (network namespaces, iptables) run only when root
-    // builds them; anyone else's test run lists them as ignored, with why.
-    println!("cargo::rustc-check-cfg=cfg(as_root)");
-    if std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout == b"0\n")
-    {
-        println!("cargo::rustc-cfg=as_root");
-    }
+    mark_root_builds();
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets it"));
     let app = manifest.join("../app");
@@ -194,3 +185,5 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+include!("../../labs/as_root.rs");

@@ -161,13 +161,10 @@ async fn a_kind_step_streams_one_event_per_check_before_the_step_ends() {
     use std::time::Duration;
 
     let standin = StandIn::start().await.expect("stand-in starts");
-    let dir = std::env::temp_dir().join(format!("layerlab-api-kind-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    standin.write_kubeconfig(&kubeconfig).unwrap();
+    let kubeconfig = standin.kubeconfig_file("api").unwrap();
     let labs = Labs::new(RunOptions {
         context: Some("standin".into()),
-        kubeconfig: Some(kubeconfig),
+        kubeconfig: Some(kubeconfig.clone()),
         runtime: Some(tokio::runtime::Handle::current()),
         ..RunOptions::default()
     });
@@ -231,5 +228,5 @@ async fn a_kind_step_streams_one_event_per_check_before_the_step_ends() {
     indexes.sort();
     assert_eq!(indexes, [0, 1, 2]);
     assert_eq!(all[3].1["passed"], true, "{text}");
-    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(kubeconfig.parent().unwrap());
 }

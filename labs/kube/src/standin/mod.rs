@@ -263,6 +263,17 @@ impl StandIn {
         std::fs::write(path, self.kubeconfig())
     }
 
+    /// Writes [`StandIn::kubeconfig`] into a fresh folder of the temp dir
+    /// named for `purpose` and this process, and answers the file's path.
+    pub fn kubeconfig_file(&self, purpose: &str) -> std::io::Result<std::path::PathBuf> {
+        let dir =
+            std::env::temp_dir().join(format!("layerlab-standin-{purpose}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("kubeconfig");
+        self.write_kubeconfig(&path)?;
+        Ok(path)
+    }
+
     /// Adds or replaces an object (as a controller would), notifying watches.
     pub fn put(&self, obj: Value) {
         let r = res_of(&obj);
