@@ -333,9 +333,12 @@ fn shell_hint(lab: &Lab) -> String {
     format!("layerlab lab shell {}", lab.id)
 }
 
-/// Where a cluster lab's captures and shell files are kept.
+/// Where a cluster lab's captures and shell files are kept: beside the
+/// sandboxes' state, not among it (the stale-sandbox sweep would take it).
 fn cluster_dir(lab: &str) -> PathBuf {
-    crate::sandbox::state_root().join("cluster").join(lab)
+    crate::sandbox::state_root()
+        .with_file_name("cluster-labs")
+        .join(lab)
 }
 
 /// One lab, running: check, solve, shell, captures.
