@@ -89,6 +89,10 @@ pub struct RunInfo {
     pub rootless: Option<bool>,
     /// Cluster labs: the kube context checks use.
     pub context: Option<String>,
+    /// Whether its commands and shell run inside a sandbox; if not they
+    /// run on this machine itself (with `kubectl` bound to the cluster), and
+    /// a server must not offer them to its visitors.
+    pub isolated: bool,
     /// How to open a terminal on the same sandbox or cluster.
     pub shell_hint: String,
 }
@@ -315,6 +319,7 @@ impl Labs {
                 running: false,
                 rootless: None,
                 context: None,
+                isolated: false,
                 shell_hint: shell_hint(lab),
             },
         }
@@ -490,6 +495,7 @@ impl Backend for SandboxBackend {
             running: true,
             rootless: Some(self.sb.rootless),
             context: None,
+            isolated: true,
             shell_hint: format!("layerlab lab shell {}", self.sb.lab),
         }
     }
@@ -569,6 +575,7 @@ impl Backend for ClusterBackend {
             running: true,
             rootless: None,
             context: self.context.clone(),
+            isolated: false,
             shell_hint: match &self.context {
                 Some(c) => format!("kubectl --context {c} get pods -A"),
                 None => "kubectl get pods -A".into(),

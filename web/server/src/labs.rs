@@ -288,8 +288,9 @@ impl LabEngine {
             .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))
     }
 
-    /// Runs one console command where the lab runs (its sandbox, or this
-    /// machine with kubectl bound to the lab's cluster).
+    /// Runs one console command in the lab's sandbox; labs without one
+    /// (cluster labs) are refused: a console there would be a shell on the
+    /// server's own machine.
     pub async fn console(
         &self,
         lab: &'static Lab,
@@ -297,6 +298,12 @@ impl LabEngine {
     ) -> Result<CommandOutput, ApiError> {
         self.ensure_enabled()?;
         let run = self.run_of(lab).await?;
+        if !run.info().isolated {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "this lab has no sandbox: its commands would run on the server's machine itself; run kubectl in your own terminal",
+            ));
+        }
         let _turn = self.runs.acquire().await.map_err(|_| closing())?;
         let limit = CONSOLE_OUTPUT_LIMIT;
         // Output is cut where it runs (head), so a chatty command stops

@@ -177,7 +177,10 @@ async fn a_kind_step_streams_one_event_per_check_before_the_step_ends() {
         .uri("/api/labs/k8s-pod-network/steps/1/check")
         .body(Body::empty())
         .unwrap();
-    let res = router(state).oneshot(req).await.expect("infallible");
+    let res = router(state.clone())
+        .oneshot(req)
+        .await
+        .expect("infallible");
     assert_eq!(res.status(), StatusCode::OK);
     let mut body = res.into_body();
     let mut text = String::new();
@@ -228,5 +231,21 @@ async fn a_kind_step_streams_one_event_per_check_before_the_step_ends() {
     indexes.sort();
     assert_eq!(indexes, [0, 1, 2]);
     assert_eq!(all[3].1["passed"], true, "{text}");
+
+    // A cluster lab has no sandbox: a console would be a shell on the
+    // server's own machine, so there is none.
+    let console = Request::builder()
+        .method("POST")
+        .uri("/api/labs/k8s-pod-network/console")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"command": "id"}"#))
+        .unwrap();
+    let res = router(state).oneshot(console).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        String::from_utf8_lossy(&bytes).contains("server's machine"),
+        "{bytes:?}"
+    );
     let _ = std::fs::remove_dir_all(kubeconfig.parent().unwrap());
 }
