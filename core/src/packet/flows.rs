@@ -80,10 +80,7 @@ impl FlowTable {
     /// Accounts one packet; returns its flow's stream number, for TCP/UDP packets.
     pub fn observe(&mut self, s: &Summary<'_>, ts_ns: u64) -> Option<usize> {
         let (proto, src, sp, dst, dp) = s.five_tuple()?;
-        let transport = match &s.inner {
-            Some((_, inner)) => inner.transport,
-            None => s.transport,
-        };
+        let transport = s.innermost().transport;
         let (flags, len) = match transport {
             Transport::Tcp { flags, len, .. } => (flags, len as u64),
             Transport::Udp { len, .. } => (0, len as u64),
