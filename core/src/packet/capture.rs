@@ -315,7 +315,7 @@ impl Parser {
                 let big = *big;
                 let btype = u32_at(buf, 0, big);
                 let len = u32_at(buf, 4, big);
-                if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+                if len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
                     return Event::Damaged {
                         reason: format!("block of type 0x{btype:x} says it is {len} bytes long"),
                         skip: None,
@@ -512,7 +512,7 @@ impl Parser {
                 let btype = u32_at(b, 0, *big);
                 let len = u32_at(b, 4, *big);
                 let known = matches!(btype, 1..=6 | 0x0a0d_0d0a | 0x0bad | 0x40000bad | 10);
-                if !known || len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+                if !known || len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
                     return Some(None);
                 }
                 let len = len as usize;

@@ -21,3 +21,5 @@ pub use summary::{Summary, summarize, summarize_packet};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_reader;

@@ -138,8 +138,8 @@ pub fn summary<R: Read>(
         } else {
             write_time(out, p.ts_nanos)?;
             match stream {
-                Some((proto, n)) => write!(out, " {proto}#{n:<3} {s}\n")?,
-                None => write!(out, "        {s}\n")?,
+                Some((proto, n)) => writeln!(out, " {proto}#{n:<3} {s}")?,
+                None => writeln!(out, "        {s}")?,
             }
         }
         if live && !src.has_buffered() {
