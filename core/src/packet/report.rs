@@ -103,7 +103,7 @@ pub fn summary<R: Read>(
     out: &mut impl Write,
     notes: &mut dyn Notes,
 ) -> io::Result<bool> {
-    let mut flows = FlowTable::new();
+    let mut flows = FlowTable::for_streams();
     let mut line = String::new();
     let mut ok = true;
     let mut named = Named::default();
@@ -121,10 +121,13 @@ pub fn summary<R: Read>(
             let tcp = s.five_tuple().is_some_and(|t| t.0 == 6);
             (if tcp { "tcp" } else { "udp" }, n)
         });
-        if json {
-            line.clear();
+        // One formatted line, one write: cheaper than many small writes to the buffer.
+        line.clear();
+        {
             use std::fmt::Write as _;
             let _ = write!(line, "{s}");
+        }
+        if json {
             let rec = SummaryLine {
                 number: p.number,
                 ts_nanos: p.ts_nanos,
@@ -138,9 +141,11 @@ pub fn summary<R: Read>(
         } else {
             write_time(out, p.ts_nanos)?;
             match stream {
-                Some((proto, n)) => writeln!(out, " {proto}#{n:<3} {s}")?,
-                None => writeln!(out, "        {s}")?,
+                Some((proto, n)) => write!(out, " {proto}#{n:<3} ")?,
+                None => out.write_all(b"        ")?,
             }
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
         }
         if live && !src.has_buffered() {
             out.flush()?;

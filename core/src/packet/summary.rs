@@ -634,11 +634,74 @@ impl<'a> Summary<'a> {
     }
 }
 
+/// An address, written without the formatter's padding machinery (the
+/// summary of millions of packets spends much of its time here).
+struct Addr(IpAddr);
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => {
+                let mut buf = [0u8; 15];
+                let mut n = 0;
+                for (i, o) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        buf[n] = b'.';
+                        n += 1;
+                    }
+                    if o >= 100 {
+                        buf[n] = b'0' + o / 100;
+                        n += 1;
+                    }
+                    if o >= 10 {
+                        buf[n] = b'0' + o / 10 % 10;
+                        n += 1;
+                    }
+                    buf[n] = b'0' + o % 10;
+                    n += 1;
+                }
+                // Only ASCII digits and dots were written.
+                f.write_str(std::str::from_utf8(&buf[..n]).unwrap_or("?"))
+            }
+            IpAddr::V6(v6) => fmt::Display::fmt(&v6, f),
+        }
+    }
+}
+
 struct Endpoint(IpAddr, u16);
 
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.0, self.1)
+        write!(f, "{}.{}", Addr(self.0), self.1)
+    }
+}
+
+/// TCP flags as tcpdump writes them (`S.`, `P.`, `F.`), without allocating.
+struct Flags(u8);
+
+impl fmt::Display for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 8];
+        let mut n = 0;
+        for (bit, c) in [
+            (0x01, b'F'),
+            (0x02, b'S'),
+            (0x04, b'R'),
+            (0x08, b'P'),
+            (0x20, b'U'),
+            (0x40, b'E'),
+            (0x80, b'W'),
+            (0x10, b'.'),
+        ] {
+            if self.0 & bit != 0 {
+                buf[n] = c;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return f.write_str("none");
+        }
+        f.write_str(std::str::from_utf8(&buf[..n]).unwrap_or("?"))
     }
 }
 
@@ -743,7 +806,7 @@ impl fmt::Display for Summary<'_> {
                             "{ip} {} > {}: Flags [{}], seq {seq}",
                             Endpoint(src, sp),
                             Endpoint(dst, dp),
-                            names::tcp_flags_short(flags)
+                            Flags(flags)
                         )?;
                         if flags & 0x10 != 0 {
                             write!(f, ", ack {ack}")?;
@@ -801,7 +864,9 @@ impl fmt::Display for Summary<'_> {
                     Transport::Icmp { t, code } => {
                         write!(
                             f,
-                            "{ip} {src} > {dst}: ICMP {}",
+                            "{ip} {} > {}: ICMP {}",
+                            Addr(src),
+                            Addr(dst),
                             names::icmpv4_meaning(t, code)
                         )?;
                     }
@@ -820,11 +885,11 @@ impl fmt::Display for Summary<'_> {
                         }
                     }
                     Transport::None if fragment => {
-                        write!(f, "{ip} {src} > {dst}: fragment, proto ")?;
+                        write!(f, "{ip} {} > {}: fragment, proto ", Addr(src), Addr(dst))?;
                         ip_proto_name(f, proto)?;
                     }
                     Transport::None => {
-                        write!(f, "{ip} {src} > {dst}: ")?;
+                        write!(f, "{ip} {} > {}: ", Addr(src), Addr(dst))?;
                         match &self.inner {
                             Some((
                                 Tunnel::Gre {
