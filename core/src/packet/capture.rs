@@ -446,12 +446,13 @@ impl Parser {
     /// Looks for the next record that looks sound after damage at `buf[0]`.
     /// Returns how many bytes to drop, and whether a record starts there
     /// (false: none in `buf`; at end of file everything is dropped).
-    fn resync(&self, buf: &[u8], eof: bool) -> (usize, bool) {
+    /// `first`: `buf[0]` is the damaged record itself (else a place not yet tried).
+    fn resync(&self, buf: &[u8], eof: bool, first: bool) -> (usize, bool) {
         let step = match self.kind {
             Kind::Pcap { .. } => 1,
             Kind::Ng { .. } => 4,
         };
-        let mut at = step;
+        let mut at = if first { step } else { 0 };
         while at < buf.len() {
             match self.plausible(&buf[at..], eof) {
                 Some(true) => return (at, true),
@@ -562,7 +563,7 @@ impl<'a> Iterator for CaptureReader<'a> {
                 return None;
             }
             if self.resyncing {
-                let (skip, found) = self.parser.resync(buf, true);
+                let (skip, found) = self.parser.resync(buf, true, true);
                 self.pos += skip;
                 self.resyncing = false;
                 if !found {
@@ -620,6 +621,7 @@ pub struct CaptureStream<R> {
     eof: bool,
     done: bool,
     resyncing: bool,
+    resync_first: bool,
     parser: Parser,
     /// Which format the capture is.
     pub format: CaptureFormat,
@@ -652,6 +654,7 @@ impl<R: Read> CaptureStream<R> {
                     eof: false,
                     done: false,
                     resyncing: false,
+                    resync_first: false,
                     parser,
                     format,
                 });
@@ -710,8 +713,12 @@ impl<R: Read> CaptureStream<R> {
             }
             let eof = self.eof;
             if self.resyncing {
-                let (skip, found) = self.parser.resync(&self.buf[self.start..self.end], eof);
+                let first = self.resync_first;
+                let (skip, found) = self
+                    .parser
+                    .resync(&self.buf[self.start..self.end], eof, first);
                 self.advance(skip);
+                self.resync_first = false;
                 if found {
                     self.resyncing = false;
                 } else if eof {
@@ -751,7 +758,10 @@ impl<R: Read> CaptureStream<R> {
                     let offset = self.offset;
                     match skip {
                         Some(n) => self.advance(n),
-                        None => self.resyncing = true,
+                        None => {
+                            self.resyncing = true;
+                            self.resync_first = true;
+                        }
                     }
                     return Some(Err(CaptureError::Damaged {
                         packet: self.parser.number + 1,

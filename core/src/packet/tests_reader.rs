@@ -214,3 +214,25 @@ fn streaming_a_byte_at_a_time_gives_the_same_packets() {
         "{last:?}"
     );
 }
+
+#[test]
+fn streamed_and_in_memory_readers_agree_on_damaged_files() {
+    let good: Vec<_> = all(HTTP).into_iter().map(Result::unwrap).collect();
+    let mut off = 24;
+    for p in &good[..6] {
+        off += 16 + p.data.len();
+    }
+    for (at, value) in [(off + 8, 0x00ff_ffffu32), (off, 0xffff_ffff), (off + 12, 3)] {
+        let mut bad = HTTP.to_vec();
+        bad[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        let describe =
+            |r: Result<CapturedPacket<'_>, CaptureError>| r.map(|p| (p.number, p.data.to_vec()));
+        let want: Vec<_> = all(&bad).into_iter().map(describe).collect();
+        let mut s = CaptureStream::new(Trickle(&bad)).unwrap();
+        let mut got = Vec::new();
+        while let Some(p) = s.next_packet() {
+            got.push(describe(p));
+        }
+        assert_eq!(got, want, "damage at {at}");
+    }
+}
