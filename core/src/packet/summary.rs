@@ -920,12 +920,18 @@ impl fmt::Display for Summary<'_> {
                             Some((_, inner)) => write!(f, "{inner}")?,
                             None => ip_proto_name(f, proto)?,
                         }
-                        if let Some(e) = self.error {
-                            write!(f, " [{e}]")?;
+                        match (self.error, self.wire_len) {
+                            // A snap length cut it: normal, and not an error in the packet.
+                            (Some(_), Some(wire)) => {
+                                write!(f, " [captured {} of {wire} bytes]", self.len)?
+                            }
+                            (Some(e), None) => write!(f, " [{e}]")?,
+                            _ => {}
                         }
                     }
                 }
                 write!(f, ", ttl {ttl}")?;
+                return Ok(());
             }
         }
         if let (Some(wire), Some(_)) = (self.wire_len, self.error) {

@@ -236,3 +236,28 @@ fn streamed_and_in_memory_readers_agree_on_damaged_files() {
         assert_eq!(got, want, "damage at {at}");
     }
 }
+
+#[test]
+fn a_packet_cut_inside_its_tcp_header_says_how_much_was_captured() {
+    let whole: Vec<_> = all(HTTP).into_iter().map(Result::unwrap).collect();
+    let syn = whole
+        .iter()
+        .find(|p| p.data.len() > 60 && p.data[47] == 0x02)
+        .unwrap();
+    let mut f = pcap_header(0xa1b2_c3d4, 40, 1);
+    record(&mut f, 1, 0, &syn.data[..40], syn.data.len() as u32);
+    let got = all(&f);
+    let p = got[0].as_ref().unwrap();
+    let line = summarize_packet(p).to_string();
+    assert!(
+        line.contains(&format!("[captured 40 of {} bytes]", syn.data.len()))
+            && !line.contains("truncated"),
+        "{line}"
+    );
+    // Without knowing the wire length, the same bytes are a truncated header.
+    assert!(
+        summarize(p.data, p.link)
+            .to_string()
+            .contains("truncated transport header")
+    );
+}
