@@ -225,3 +225,27 @@ fn stdin_prints_each_packet_as_it_arrives() {
     all.extend(rest);
     assert_eq!(all.join("\n") + "\n", from_file);
 }
+
+#[test]
+fn an_unknown_link_type_is_named_with_its_number_once_and_every_packet_gets_a_line() {
+    let frame = [0u8; 30];
+    let frames = [FrameToWrite {
+        ts_nanos: 1_000,
+        data: &frame,
+    }; 3];
+    let path = std::env::temp_dir().join(format!("layerlab-lt147-{}.pcap", std::process::id()));
+    std::fs::write(&path, write_pcap(LinkType::Unsupported(147), &frames)).unwrap();
+    let o = layerlab(&["packet", "summary", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert_eq!(
+        out.matches("link type 147 (not read by layerlab), length 30")
+            .count(),
+        3,
+        "{out}"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("link type 147").count(), 1, "{err}");
+    assert!(!out.contains("truncated"), "{out}");
+}
