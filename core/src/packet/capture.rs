@@ -474,7 +474,6 @@ impl Parser {
         match self.record_len(b.get(len..).unwrap_or(&[]), eof) {
             Some(Some(_)) => Some(true),
             Some(None) => Some(false),
-            None if b.len() - len.min(b.len()) >= 24 => Some(false),
             None if eof => Some(false),
             None => None,
         }

@@ -11,7 +11,7 @@
 use super::capture::CapturedPacket;
 use super::names::{self, LinkType};
 use super::{dns, http};
-use etherparse::{Ipv6ExtensionSlice, LaxIpSlice};
+use etherparse::LaxIpSlice;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -429,9 +429,7 @@ impl<'a> Summary<'a> {
             ),
             LaxIpSlice::Ipv6(v6) => (
                 v6.header().hop_limit(),
-                v6.extensions().clone().into_iter().any(|e| {
-                    matches!(e, Ipv6ExtensionSlice::Fragment(fr) if fr.fragment_offset().value() > 0)
-                }),
+                pl.fragmented && ipv6_later_fragment(data),
             ),
         };
         let proto = pl.ip_number.0;
@@ -632,6 +630,26 @@ impl<'a> Summary<'a> {
             ));
         }
     }
+}
+
+/// Whether an IPv6 packet's fragment header says it is not the first
+/// fragment. Walked here: iterating etherparse's lax extension slice hit an
+/// out-of-bounds read in etherparse 0.21 under cargo fuzz.
+fn ipv6_later_fragment(data: &[u8]) -> bool {
+    let mut next = data.get(6).copied();
+    let mut o = 40;
+    for _ in 0..8 {
+        let len = match next {
+            Some(0 | 43 | 60) => data.get(o + 1).map(|l| (usize::from(*l) + 1) * 8),
+            Some(51) => data.get(o + 1).map(|l| (usize::from(*l) + 2) * 4),
+            Some(44) => return be16(data, o + 2).is_some_and(|v| v >> 3 != 0),
+            _ => return false,
+        };
+        let Some(len) = len else { return false };
+        next = data.get(o).copied();
+        o += len;
+    }
+    false
 }
 
 /// An address, written without the formatter's padding machinery (the
