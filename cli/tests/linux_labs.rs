@@ -175,6 +175,11 @@ fn run_lab(lab: &Lab) {
 fn every_linux_lab_fails_before_and_passes_after_each_solution_without_touching_the_host() {
     // SAFETY: set before any thread starts.
     unsafe { std::env::set_var("LAYERLAB_EXE", env!("CARGO_BIN_EXE_layerlab")) };
+    // Sandboxes of this run only: another run on the same machine (its
+    // `test-<lab>` sandboxes carry the same names) must not replace ours.
+    let state = std::env::temp_dir().join(format!("layerlab-lab-test-{}", std::process::id()));
+    // SAFETY: as above, before any thread starts.
+    unsafe { std::env::set_var("LAYERLAB_SANDBOX_DIR", &state) };
     // LAYERLAB_LABS=cni-by-hand,pod-routes runs only those labs (while
     // writing one); unset, every sandbox lab runs.
     let only: Option<Vec<String>> = std::env::var("LAYERLAB_LABS")
@@ -193,6 +198,7 @@ fn every_linux_lab_fails_before_and_passes_after_each_solution_without_touching_
         }
     });
     assert_eq!(before, host_network(), "a lab changed the host's network");
+    let _ = std::fs::remove_dir_all(state);
 }
 
 /// Answers for the Service labs (kube-proxy, NetworkPolicy, NodePort,
