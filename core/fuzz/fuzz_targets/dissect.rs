@@ -5,7 +5,9 @@ use layerlab_core::packet::{LinkType, dissect, summarize};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, frame)) = data.split_first() else { return };
+    let Some((&selector, frame)) = data.split_first() else {
+        return;
+    };
     let link = match selector % 12 {
         0 => LinkType::Ethernet,
         1 => LinkType::LinuxSll,
@@ -22,7 +24,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let d = dissect(frame, link);
     for (path, f) in d.field_paths() {
-        assert!(f.range.start <= f.range.end && f.range.end <= frame.len(), "{path} {:?} beyond {}", f.range, frame.len());
+        assert!(
+            f.range.start <= f.range.end && f.range.end <= frame.len(),
+            "{path} {:?} beyond {}",
+            f.range,
+            frame.len()
+        );
     }
     let _ = summarize(frame, link).to_string();
 });

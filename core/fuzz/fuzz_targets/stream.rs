@@ -22,13 +22,18 @@ impl Read for Chunks<'_> {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&step, data)) = input.split_first() else { return };
+    let Some((&step, data)) = input.split_first() else {
+        return;
+    };
     let whole: Option<Vec<_>> = CaptureReader::new(data).ok().map(|r| {
         r.take(2000)
             .map(|p| p.map(|p| (p.number, p.ts_nanos, p.orig_len, p.data.to_vec(), p.link)))
             .collect()
     });
-    let src = Chunks { data, step: usize::from(step).max(1) };
+    let src = Chunks {
+        data,
+        step: usize::from(step).max(1),
+    };
     let streamed: Option<Vec<_>> = CaptureStream::new(src).ok().map(|mut s| {
         let mut out = Vec::new();
         while let Some(p) = s.next_packet() {

@@ -463,24 +463,36 @@ impl Parser {
         (buf.len(), false)
     }
 
-    /// Whether a record looks sound at `b[0]` and is followed by another (or
-    /// the end of the file). `None`: too few bytes to tell yet.
+    /// Whether a whole, sound-looking record sits at `b[0]` and a sound
+    /// record header follows it (or the file ends right after it).
+    /// `None`: too few bytes to tell yet. Decisions depend only on bytes up
+    /// to what they need, so the in-memory and the streamed reader agree.
     fn plausible(&self, b: &[u8], eof: bool) -> Option<bool> {
-        let len = self.record_len(b, eof)?;
-        let Some(len) = len else { return Some(false) };
-        if b.len() == len && eof {
+        let wait = || if eof { Some(false) } else { None };
+        let len = match self.header_len(b) {
+            None => return wait(),
+            Some(None) => return Some(false),
+            Some(Some(len)) => len,
+        };
+        if b.len() < len {
+            return wait();
+        }
+        if matches!(self.kind, Kind::Ng { big, .. } if u32_at(b, len - 4, big) as usize != len) {
+            return Some(false);
+        }
+        let rest = &b[len..];
+        if rest.is_empty() && eof {
             return Some(true);
         }
-        match self.record_len(b.get(len..).unwrap_or(&[]), eof) {
-            Some(Some(_)) => Some(true),
-            Some(None) => Some(false),
-            None if eof => Some(false),
-            None => None,
+        match self.header_len(rest) {
+            None => wait(),
+            Some(next) => Some(next.is_some()),
         }
     }
 
-    /// Length of a sound-looking record at `b[0]`: `Some(None)` when it is not one.
-    fn record_len(&self, b: &[u8], eof: bool) -> Option<Option<usize>> {
+    /// The length of the record whose header is at `b[0]`, if the header
+    /// looks sound (`Some(None)`: it does not; `None`: too few bytes).
+    fn header_len(&self, b: &[u8]) -> Option<Option<usize>> {
         match &self.kind {
             Kind::Pcap {
                 big,
@@ -490,7 +502,7 @@ impl Parser {
                 ..
             } => {
                 if b.len() < *rec_len {
-                    return if eof { Some(None) } else { None };
+                    return None;
                 }
                 let sec = u64::from(u32_at(b, 0, *big));
                 let frac = u32_at(b, 4, *big);
@@ -499,27 +511,17 @@ impl Parser {
                 let frac_ok = frac < if *nanos { 1_000_000_000 } else { 1_000_000 };
                 let near = self.last_sec.is_none_or(|l| sec.abs_diff(l) <= 86_400);
                 let ok = frac_ok && near && incl <= *limit && incl <= orig && orig <= MAX_BLOCK;
-                let len = rec_len + incl as usize;
-                Some((ok && len <= b.len()).then_some(len).or_else(|| {
-                    // A sound header whose packet is not all here yet.
-                    (ok && !eof).then_some(len)
-                }))
+                Some(ok.then_some(rec_len + incl as usize))
             }
             Kind::Ng { big, .. } => {
-                if b.len() < 12 {
-                    return if eof { Some(None) } else { None };
+                if b.len() < 8 {
+                    return None;
                 }
                 let btype = u32_at(b, 0, *big);
                 let len = u32_at(b, 4, *big);
                 let known = matches!(btype, 1..=6 | 0x0a0d_0d0a | 0x0bad | 0x40000bad | 10);
-                if !known || len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
-                    return Some(None);
-                }
-                let len = len as usize;
-                if b.len() < len {
-                    return if eof { Some(None) } else { None };
-                }
-                Some((u32_at(b, len - 4, *big) as usize == len).then_some(len))
+                let ok = known && len >= 12 && len.is_multiple_of(4) && len <= MAX_BLOCK;
+                Some(ok.then_some(len as usize))
             }
         }
     }

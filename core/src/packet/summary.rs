@@ -891,7 +891,7 @@ impl fmt::Display for Summary<'_> {
                     Transport::Icmpv6 { t, code } => {
                         write!(
                             f,
-                            "{ip} {src} > {dst}: ICMP6, {}",
+                            "{ip} {src} > {dst}: ICMP6 {}",
                             names::icmpv6_meaning(t, code)
                         )?;
                         // Neighbor discovery names the address it is about.
