@@ -17,6 +17,12 @@ use std::fmt::Write as _;
 
 mod links;
 
+/// Whether this build reads the rarer link types, tunnels and transports
+/// (NULL/LOOP, NFLOG, PPP, Cisco HDLC, MPLS, GRE/ERSPAN, GENEVE, SCTP,
+/// DCCP): the browser app leaves them out to stay within its download
+/// budget; every other build has them.
+const FULL: bool = cfg!(feature = "full-dissect");
+
 /// Deepest nesting of encapsulations we follow (VXLAN in VXLAN, ICMP quotes).
 const MAX_DEPTH: u8 = 8;
 
@@ -166,14 +172,19 @@ pub fn dissect(frame: &[u8], link: LinkType) -> Dissection {
         LinkType::LinuxSll => w.sll(0, frame.len()),
         LinkType::LinuxSll2 => w.sll2(0, frame.len()),
         LinkType::RawIp | LinkType::Ipv4 | LinkType::Ipv6 => w.raw_ip(0, frame.len(), 0),
-        LinkType::Null | LinkType::Loop => w.loopback(0, frame.len(), link),
-        LinkType::Nflog => w.nflog(0, frame.len()),
-        LinkType::Ppp => w.ppp(0, frame.len()),
-        LinkType::CiscoHdlc => w.chdlc(0, frame.len()),
+        LinkType::Null | LinkType::Loop if FULL => w.loopback(0, frame.len(), link),
+        LinkType::Nflog if FULL => w.nflog(0, frame.len()),
+        LinkType::Ppp if FULL => w.ppp(0, frame.len()),
+        LinkType::CiscoHdlc if FULL => w.chdlc(0, frame.len()),
         LinkType::Unsupported(n) => w.stop(
             0,
             "link layer",
             format!("link type {n} is not one layerlab reads"),
+        ),
+        other => w.stop(
+            0,
+            "link layer",
+            format!("{other:?} frames are read by the full dissector, not this build"),
         ),
     }
     Dissection {
@@ -305,7 +316,7 @@ impl<'a> Walker<'a> {
             0x0800 => self.ipv4(off, end, depth),
             0x86dd => self.ipv6(off, end, depth),
             0x0806 => self.arp(off, end),
-            0x8847 | 0x8848 if depth < MAX_DEPTH => self.mpls(off, end, depth),
+            0x8847 | 0x8848 if FULL && depth < MAX_DEPTH => self.mpls(off, end, depth),
             0x6558 if depth < MAX_DEPTH => self.ethernet(off, end, depth + 1),
             _ => self.payload(off, end, &format!("EtherType 0x{et:04x} payload")),
         }
@@ -968,9 +979,9 @@ impl<'a> Walker<'a> {
             58 => self.icmpv6(off, end, pseudo, whole, depth),
             4 if depth < MAX_DEPTH => self.ipv4(off, end, depth + 1),
             41 if depth < MAX_DEPTH => self.ipv6(off, end, depth + 1),
-            47 if depth < MAX_DEPTH => self.gre(off, end, depth),
-            132 => self.sctp(off, end),
-            33 => self.dccp(off, end),
+            47 if FULL && depth < MAX_DEPTH => self.gre(off, end, depth),
+            132 if FULL => self.sctp(off, end),
+            33 if FULL => self.dccp(off, end),
             59 => {}
             _ => self.payload(off, end, &format!("{} payload", names::ip_protocol(proto))),
         }
@@ -1167,7 +1178,7 @@ impl<'a> Walker<'a> {
         {
             return self.vxlan(off, end, depth);
         }
-        if !tcp && port(6081) && depth < MAX_DEPTH && data.len() >= 8 && data[0] >> 6 == 0 {
+        if FULL && !tcp && port(6081) && depth < MAX_DEPTH && data.len() >= 8 && data[0] >> 6 == 0 {
             return self.geneve(off, end, depth);
         }
         if port(53) || port(5353) {
