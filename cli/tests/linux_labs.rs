@@ -68,7 +68,7 @@ fn answer_for(sb: &Sandbox, lab: &Lab, step: &layerlab_core::lab::Step) -> Optio
                 // Capture the trigger's SYN ourselves.
                 let ns = cap.netns.as_deref().map(|n| format!("ip netns exec {n} ")).unwrap_or_default();
                 let script = format!(
-                    "{ns}timeout 4 tcpdump -nn -l -i {} -c 1 '({}) and {syn}' 2>/dev/null & sleep 1; {} >/dev/null; wait",
+                    "{ns}timeout 4 tcpdump -Z root -nn -l -i {} -c 1 '({}) and {syn}' 2>/dev/null & sleep 1; {} >/dev/null; wait",
                     cap.interface,
                     cap.filter.as_deref().unwrap_or("tcp"),
                     cap.trigger.as_deref().expect("trigger")
@@ -126,6 +126,11 @@ fn run_lab(lab: &Lab) {
         Owner::Process(std::process::id()),
     )
     .expect("sandbox");
+    run_lab_in(lab, sb);
+}
+
+/// Fails before, solves, passes after, every step of `lab` in `sb`.
+fn run_lab_in(lab: &Lab, sb: Sandbox) {
     for (i, step) in lab.steps.iter().enumerate() {
         let before = runner::check_step(&sb, &step.checked_once(), i, None, &mut |_, _| {});
         for c in &before.checks {
@@ -193,6 +198,36 @@ fn every_linux_lab_fails_before_and_passes_after_each_solution_without_touching_
         }
     });
     assert_eq!(before, host_network(), "a lab changed the host's network");
+}
+
+#[test]
+#[cfg_attr(
+    not(as_root),
+    ignore = "needs root: network namespaces and iptables (CI runs as root)"
+)]
+fn the_router_and_dnat_labs_pass_in_confined_sandboxes_too() {
+    // SAFETY: set before any thread starts.
+    unsafe { std::env::set_var("LAYERLAB_EXE", env!("CARGO_BIN_EXE_layerlab")) };
+    let before = host_network();
+    for id in ["router", "dnat"] {
+        let lab = layerlab_labs::labs()
+            .iter()
+            .find(|l| l.id == id)
+            .expect("lab");
+        let sb = Sandbox::create_confined(
+            &format!("test-learner/{id}"),
+            Owner::Process(std::process::id()),
+            &layerlab_labs::confine::Confine::default(),
+        )
+        .expect("confined sandbox");
+        assert!(sb.confined.is_some());
+        run_lab_in(lab, sb);
+    }
+    assert_eq!(
+        before,
+        host_network(),
+        "a confined lab changed the host's network"
+    );
 }
 
 /// Answers for the Service labs (kube-proxy, NetworkPolicy, NodePort,

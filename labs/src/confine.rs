@@ -42,6 +42,11 @@ impl Default for Limits {
 pub struct Confine {
     /// Host uid (and gid) the sandbox runs as; root inside maps to it.
     pub uid: u32,
+    /// How many uids/gids are mapped from `uid` on (1: only root inside).
+    /// A per-learner range (say 65536 from 1000000 + n * 65536) lets tools
+    /// drop to their own users inside (plain `tcpdump` becomes user
+    /// `tcpdump`); the range must belong to no one else on the host.
+    pub ids: u32,
     /// Resource limits.
     pub limits: Limits,
     /// Host folders covered by an empty tmpfs inside (the server's data dir);
@@ -53,6 +58,7 @@ impl Default for Confine {
     fn default() -> Self {
         Confine {
             uid: 65534,
+            ids: 1,
             limits: Limits::default(),
             hide: ["/home", "/srv", "/mnt", "/media", "/var/lib/layerlab"]
                 .into_iter()
@@ -123,12 +129,10 @@ pub fn bwrap_args(
 ) -> Vec<String> {
     let s = |p: &Path| p.display().to_string();
     let size = conf.limits.scratch_bytes.to_string();
+    // No `--unshare-user`: bwrap runs as root of a user namespace the
+    // caller made (see `Sandbox::create_confined`), so setgroups(2) is
+    // allowed there and tools that call initgroups (tcpdump -Z) work.
     let mut a: Vec<String> = [
-        "--unshare-user",
-        "--uid",
-        "0",
-        "--gid",
-        "0",
         "--unshare-net",
         "--unshare-pid",
         "--unshare-ipc",

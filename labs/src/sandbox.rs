@@ -319,6 +319,14 @@ impl Sandbox {
         // bwrap's own PID 1 reaps orphans; the named holder just waits.
         let holder = "echo ready && exec -a layerlab-sandbox sleep infinity";
         let uid = conf.uid.to_string();
+        // 1. Drop to the unprivileged uid, then make a user namespace
+        //    (`unshare --user`) and wait on stdin.
+        // 2. We, root outside, write its uid/gid maps (root inside = `uid`
+        //    outside). A map written by a privileged process leaves
+        //    setgroups(2) allowed, which tcpdump needs; bubblewrap's own
+        //    unprivileged user namespace would deny it.
+        // 3. Then bwrap makes the other namespaces and mounts, as root of
+        //    that user namespace: capabilities there, none on the host.
         let mut cmd = Command::new("setpriv");
         cmd.args([
             "--reuid",
@@ -328,7 +336,9 @@ impl Sandbox {
             "--clear-groups",
             "--inh-caps=-all",
         ])
-        .args(["--no-new-privs", "bwrap"])
+        .args(["unshare", "--user", "--", "bash", "-c"])
+        .arg("echo ns && read -r go && [ \"$go\" = go ] && exec bwrap \"$@\"")
+        .arg("layerlab-sandbox")
         .args(crate::confine::bwrap_args(
             conf, &dir, &exe_dir, &root, holder,
         ))
@@ -336,10 +346,12 @@ impl Sandbox {
         .env("PATH", sandbox_path(&dir))
         .env("HOME", "/root")
         .env("LAYERLAB_LAB", key)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-        join_cgroups_before_exec(&mut cmd, cgroups.procs_files(), true);
+        // No no_new_privs here: bwrap must gain its capabilities inside the
+        // new user namespace when it is executed (it sets no_new_privs itself).
+        join_cgroups_before_exec(&mut cmd, cgroups.procs_files(), true, false);
         let fail = |why: String| {
             cgroups.remove();
             let _ = std::fs::remove_dir_all(&dir);
@@ -347,19 +359,37 @@ impl Sandbox {
         };
         let mut child = match cmd.spawn() {
             Ok(c) => c,
-            Err(e) => return Err(fail(format!("cannot run setpriv/bwrap: {e}"))),
+            Err(e) => return Err(fail(format!("cannot run setpriv/unshare/bwrap: {e}"))),
         };
         let spawned = child.id();
-        let mut stdout = child.stdout.take().expect("piped");
+        let stdout = child.stdout.take().expect("piped");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            use std::io::Read;
-            let mut buf = [0u8; 16];
-            let n = stdout.read(&mut buf).unwrap_or(0);
-            let _ = tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let done = line == "ready";
+                if tx.send(line).is_err() || done {
+                    break;
+                }
+            }
         });
-        let ready = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
-        if !ready.starts_with("ready") {
+        // Root inside is `uid`; with `ids` > 1 the ids after it too (so a
+        // tool can drop to its own user, as plain `tcpdump` does).
+        let map = format!("0 {uid} {}\n", conf.ids.max(1));
+        let wait_for = |want: &str| {
+            rx.recv_timeout(Duration::from_secs(10))
+                .is_ok_and(|l| l == want)
+        };
+        let mapped = wait_for("ns")
+            && std::fs::write(format!("/proc/{spawned}/uid_map"), &map).is_ok()
+            && std::fs::write(format!("/proc/{spawned}/gid_map"), &map).is_ok()
+            && {
+                use std::io::Write;
+                let mut stdin = child.stdin.take().expect("piped");
+                stdin.write_all(b"go\n").is_ok()
+            };
+        if !mapped || !wait_for("ready") {
             let _ = child.kill();
             let out = exec::wait(child, Duration::from_secs(1));
             let why = out.stderr.trim();
@@ -423,7 +453,7 @@ impl Sandbox {
             .env("HOME", "/root")
             .env("LANG", "C.UTF-8")
             .env("LAYERLAB_LAB", &self.lab);
-        join_cgroups_before_exec(&mut cmd, c.cgroups.procs_files(), false);
+        join_cgroups_before_exec(&mut cmd, c.cgroups.procs_files(), false, true);
         cmd
     }
 
@@ -493,7 +523,12 @@ fn read_confined(dir: &Path) -> Option<Confined> {
 /// Makes `cmd`'s process join the cgroups (and set no_new_privs) between
 /// fork and exec, so nothing it starts runs outside the limits; if joining
 /// fails the command fails to start rather than run unconfined.
-fn join_cgroups_before_exec(cmd: &mut Command, procs: Vec<std::ffi::CString>, new_session: bool) {
+fn join_cgroups_before_exec(
+    cmd: &mut Command,
+    procs: Vec<std::ffi::CString>,
+    new_session: bool,
+    no_new_privs: bool,
+) {
     use std::os::unix::process::CommandExt;
     // SAFETY: the hook runs in the forked child before exec and only makes
     // async-signal-safe system calls (open, write, close, prctl, setsid) on
@@ -515,7 +550,7 @@ fn join_cgroups_before_exec(cmd: &mut Command, procs: Vec<std::ffi::CString>, ne
                     return Err(err);
                 }
             }
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            if no_new_privs && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -585,6 +620,11 @@ pub fn sweep_stale() -> Vec<String> {
         let owner = read_pid(&dir.join("owner")).unwrap_or(0);
         let holder_ok = alive(pid) && is_holder(pid);
         let owner_gone = owner != 0 && !alive(owner);
+        if pid == 0 && starting(&dir) {
+            // Another process is starting this one right now (many learners
+            // start labs at once on a shared machine): not stale yet.
+            continue;
+        }
         if !holder_ok || owner_gone {
             if holder_ok {
                 destroy_pid(pid);
@@ -597,6 +637,15 @@ pub fn sweep_stale() -> Vec<String> {
         }
     }
     swept
+}
+
+/// A folder without a PID file, made in the last 30 s: a sandbox being started.
+fn starting(dir: &Path) -> bool {
+    std::fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < Duration::from_secs(30))
 }
 
 /// Every running sandbox.

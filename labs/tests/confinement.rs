@@ -452,3 +452,72 @@ fn confined_sandboxes_are_found_destroyed_and_swept_like_the_others() {
         assert!(!d.exists(), "{} left behind", d.display());
     }
 }
+
+#[test]
+#[cfg_attr(
+    not(as_root),
+    ignore = "needs root: starts sandboxes as another uid and makes cgroups (CI runs as root)"
+)]
+fn the_lab_run_api_starts_confined_sandboxes_per_learner() {
+    use layerlab_labs::run::{Confinement, Labs, RunOptions};
+    let lab = layerlab_labs::labs()
+        .iter()
+        .find(|l| l.id == "router")
+        .expect("router lab");
+    let labs_for = |learner: &str| {
+        Labs::new(RunOptions {
+            owner: Owner::Process(std::process::id()),
+            confine: Some(Confinement {
+                learner: learner.into(),
+                confine: confine(),
+            }),
+            ..RunOptions::default()
+        })
+    };
+    let (ada, bob) = (labs_for("api-ada"), labs_for("api-bob"));
+    let run_a = ada.start(lab).expect("ada's run");
+    let run_b = bob.start(lab).expect("bob's run");
+    assert_eq!(run_a.info().rootless, Some(true));
+    let sa = Sandbox::find("api-ada/router").expect("keyed by learner and lab");
+    let sb = Sandbox::find("api-bob/router").expect("a second learner, same lab");
+    assert!(sa.confined.is_some() && sb.confined.is_some());
+    assert_ne!(sa.pid, sb.pid);
+    // What Ada builds, Bob does not see.
+    let out = run_a.run_command("ip netns add ada-only && ip netns list", T);
+    assert!(out.stdout.contains("ada-only"), "{out:?}");
+    let out = run_b.run_command("ip netns list", T);
+    assert!(!out.stdout.contains("ada-only"), "{out:?}");
+    assert_eq!(run_a.run_command("head -1 /etc/shadow", T).exit, 1);
+    assert!(ada.stop(lab).unwrap());
+    assert!(bob.stop(lab).unwrap());
+    assert!(Sandbox::find("api-ada/router").is_none());
+}
+
+#[test]
+#[cfg_attr(
+    not(as_root),
+    ignore = "needs root: starts sandboxes as another uid and makes cgroups (CI runs as root)"
+)]
+fn tcpdump_works_and_a_uid_range_lets_it_drop_to_its_own_user() {
+    let capture = "ip link set lo up; (sleep 0.5; ping -c1 127.0.0.1 >/dev/null) & timeout 3 tcpdump ZFLAG -i lo -nn -c 1 icmp 2>&1";
+    // Only root mapped: `-Z root` (as the labs' checks use) works.
+    let sb = sandbox("learner-t/tcpdump", &confine());
+    let (exit, out) = run(&sb, &capture.replace("ZFLAG", "-Z root"));
+    assert_eq!(exit, 0, "{out}");
+    assert!(out.contains("ICMP echo request"), "{out}");
+    sb.destroy();
+    // A range of 65536 ids: plain tcpdump drops to user tcpdump inside,
+    // which is 3000000 + its uid outside.
+    let conf = Confine {
+        uid: 3_000_000,
+        ids: 65536,
+        ..confine()
+    };
+    let sb = sandbox("learner-t/range", &conf);
+    let (exit, out) = run(&sb, &capture.replace("ZFLAG", ""));
+    assert_eq!(exit, 0, "{out}");
+    assert!(out.contains("ICMP echo request"), "{out}");
+    let (exit, out) = run(&sb, "head -1 /etc/shadow");
+    assert_ne!(exit, 0, "{out}");
+    sb.destroy();
+}
