@@ -285,7 +285,7 @@ impl Cgroups {
             .map_err(|e| format!("cannot make cgroup {}: {e}", parent.display()))?;
         // Controllers must be enabled on every level from the root down.
         let mut level = mount.clone();
-        for part in rel(&parent.strip_prefix(mount).unwrap_or(Path::new(""))).components() {
+        for part in rel(parent.strip_prefix(mount).unwrap_or(Path::new(""))).components() {
             write(&level.join("cgroup.subtree_control"), "+memory +pids +cpu")?;
             level = level.join(part);
         }

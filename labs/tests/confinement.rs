@@ -247,6 +247,7 @@ fn host_processes_cannot_be_seen_or_killed_even_with_the_same_uid() {
     ignore = "needs root: starts sandboxes as another uid and makes cgroups (CI runs as root)"
 )]
 fn neither_the_hosts_loopback_nor_another_learners_network_is_reachable() {
+    let before = support::host_network();
     let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     host.set_nonblocking(true).unwrap();
     let port = host.local_addr().unwrap().port();
@@ -282,6 +283,17 @@ fn neither_the_hosts_loopback_nor_another_learners_network_is_reachable() {
     // No route anywhere else either: only loopback exists.
     let (_, out) = run(&sb, "ip -o link show | wc -l");
     assert_eq!(out.trim(), "1");
+    // What it builds stays in its own network namespace.
+    let (exit, out) = run(
+        &sb,
+        "ip link add ll-a type veth peer name ll-b && iptables -A INPUT -j DROP && sysctl -qw net.ipv4.ip_forward=1",
+    );
+    assert_eq!(exit, 0, "{out}");
+    assert_eq!(
+        before,
+        support::host_network(),
+        "the host's network changed"
+    );
     sb.destroy();
     other.destroy();
     another_still_works("net");
