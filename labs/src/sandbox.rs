@@ -145,7 +145,10 @@ impl Sandbox {
         if let Some(old) = Sandbox::find(lab) {
             old.destroy();
         }
-        let dir = state_root().join(lab);
+        // The same folder `find` looks in (identical for ids of letters,
+        // digits and `-`, which every lab id is).
+        let folder = crate::confine::folder_name(lab).map_err(SandboxError::Create)?;
+        let dir = state_root().join(folder);
         let state = |source| SandboxError::State {
             path: dir.display().to_string(),
             source,
