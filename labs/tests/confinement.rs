@@ -533,3 +533,46 @@ fn tcpdump_works_and_a_uid_range_lets_it_drop_to_its_own_user() {
     assert_ne!(exit, 0, "{out}");
     sb.destroy();
 }
+
+#[test]
+#[cfg_attr(
+    not(as_root),
+    ignore = "needs root: starts sandboxes as another uid and makes cgroups (CI runs as root)"
+)]
+fn the_learners_shell_runs_confined_without_the_servers_environment() {
+    use std::io::Write;
+    // The test runs under cargo, so this process has CARGO_* variables:
+    // none may reach the sandbox (a server's secrets would go the same way).
+    assert!(std::env::vars().any(|(k, _)| k.starts_with("CARGO")));
+    let sb = sandbox("learner-sh/shell", &confine());
+    let mut child = sb
+        .shell_command()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("shell");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"echo uid=$(id -u); cat /proc/self/environ /proc/1/environ | tr '\\0' '\\n'; head -1 /etc/shadow; exit\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("uid=0"), "{text}");
+    assert!(
+        text.contains("layerlab sandbox for lab"),
+        "the banner: {text}"
+    );
+    assert!(text.contains("Permission denied"), "{text}");
+    assert!(
+        !text.contains("CARGO"),
+        "the server's environment leaked: {text}"
+    );
+    sb.destroy();
+}
