@@ -209,10 +209,19 @@ fn the_router_and_dnat_labs_pass_in_confined_sandboxes_too() {
     // SAFETY: set before any thread starts.
     unsafe { std::env::set_var("LAYERLAB_EXE", env!("CARGO_BIN_EXE_layerlab")) };
     let before = host_network();
-    for id in ["router", "dnat"] {
+    // LAYERLAB_CONFINED_LABS=all (or a list) runs more labs confined.
+    let wanted = std::env::var("LAYERLAB_CONFINED_LABS").unwrap_or_else(|_| "router,dnat".into());
+    let ids: Vec<String> = layerlab_labs::labs()
+        .iter()
+        .filter(|l| l.needs == Needs::Sandbox)
+        .map(|l| l.id.clone())
+        .filter(|id| wanted == "all" || wanted.split(',').any(|w| w.trim() == id))
+        .collect();
+    assert!(!ids.is_empty(), "no sandbox lab matches {wanted}");
+    for id in &ids {
         let lab = layerlab_labs::labs()
             .iter()
-            .find(|l| l.id == id)
+            .find(|l| &l.id == id)
             .expect("lab");
         let sb = Sandbox::create_confined(
             &format!("test-learner/{id}"),

@@ -317,6 +317,9 @@ impl Sandbox {
                     .map_err(state)?;
             }
         }
+        if conf.ids <= 1 {
+            write_shims(&dir).map_err(state)?;
+        }
         let exe_dir = exe_dir().unwrap_or_else(|| PathBuf::from("/usr/local/bin"));
         let cgroups = Cgroups::create(&folder, &conf.limits).map_err(SandboxError::Create)?;
         // bwrap's own PID 1 reaps orphans; the named holder just waits.
@@ -346,7 +349,7 @@ impl Sandbox {
             conf, &dir, &exe_dir, &root, holder,
         ))
         .env_clear()
-        .env("PATH", sandbox_path(&dir))
+        .env("PATH", confined_path(&dir))
         .env("HOME", "/root")
         .env("LAYERLAB_LAB", key)
         .stdin(Stdio::piped())
@@ -452,7 +455,7 @@ impl Sandbox {
         cmd.args(["-U", "-n", "-m", "-p", "-i", "-u", "-r", "--wd=/", "--"]);
         cmd.args(argv);
         cmd.env_clear()
-            .env("PATH", sandbox_path(&self.dir))
+            .env("PATH", confined_path(&self.dir))
             .env("HOME", "/root")
             .env("LANG", "C.UTF-8")
             .env("LAYERLAB_LAB", &self.lab);
@@ -567,6 +570,37 @@ fn sandbox_path(state: &Path) -> String {
     let mut parts = vec![state.join("bin").display().to_string()];
     parts.push("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
     parts.join(":")
+}
+
+/// PATH inside a confined sandbox: the binary's folder, then the shims.
+fn confined_path(state: &Path) -> String {
+    let system = sandbox_path(state);
+    let (bin, rest) = system.split_once(':').unwrap_or((&system, ""));
+    format!("{bin}:{}:{rest}", state.join("shims").display())
+}
+
+/// With only root mapped inside, plain `tcpdump` fails: it drops to user
+/// `tcpdump`, who does not exist in the user namespace. The shim keeps it
+/// root of the namespace (`-Z root`), which on the host is the sandbox's
+/// unprivileged uid anyway. Written by the server, read-only inside.
+fn write_shims(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let shims = dir.join("shims");
+    std::fs::create_dir_all(&shims)?;
+    let real = [
+        "/usr/bin/tcpdump",
+        "/usr/sbin/tcpdump",
+        "/bin/tcpdump",
+        "/sbin/tcpdump",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists());
+    if let Some(real) = real {
+        let shim = shims.join("tcpdump");
+        std::fs::write(&shim, format!("#!/bin/sh\nexec {real} -Z root \"$@\"\n"))?;
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755))?;
+    }
+    std::fs::set_permissions(&shims, std::fs::Permissions::from_mode(0o755))
 }
 
 /// The folder of the `layerlab` binary. LAYERLAB_EXE names it when the

@@ -512,11 +512,21 @@ fn the_lab_run_api_starts_confined_sandboxes_per_learner() {
 )]
 fn tcpdump_works_and_a_uid_range_lets_it_drop_to_its_own_user() {
     let capture = "ip link set lo up; (sleep 0.5; ping -c1 127.0.0.1 >/dev/null) & timeout 3 tcpdump ZFLAG -i lo -nn -c 1 icmp 2>&1";
-    // Only root mapped: `-Z root` (as the labs' checks use) works.
+    // Only root mapped: `-Z root` (as the labs' checks use) works, and plain
+    // `tcpdump` too, through the shim that keeps it root of the namespace.
     let sb = sandbox("learner-t/tcpdump", &confine());
-    let (exit, out) = run(&sb, &capture.replace("ZFLAG", "-Z root"));
-    assert_eq!(exit, 0, "{out}");
-    assert!(out.contains("ICMP echo request"), "{out}");
+    for flag in ["-Z root", ""] {
+        let (exit, out) = run(&sb, &capture.replace("ZFLAG", flag));
+        assert_eq!(exit, 0, "tcpdump {flag}: {out}");
+        assert!(out.contains("ICMP echo request"), "{out}");
+    }
+    // The real binary, bypassing the shim, cannot drop to its own user.
+    let (exit, out) = run(
+        &sb,
+        "$(command -v -p tcpdump || echo /usr/bin/tcpdump) -i lo -c 1 2>&1",
+    );
+    assert_ne!(exit, 0, "{out}");
+    assert!(out.contains("Couldn't change to 'tcpdump'"), "{out}");
     sb.destroy();
     // A range of 65536 ids: plain tcpdump drops to user tcpdump inside,
     // which is 3000000 + its uid outside.
