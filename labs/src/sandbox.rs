@@ -295,7 +295,14 @@ impl Sandbox {
         owner: Owner,
         conf: &Confine,
     ) -> Result<Sandbox, SandboxError> {
-        crate::tools::require(&["bwrap", "setpriv", "nsenter", "ip"])?;
+        crate::tools::require(&["bwrap", "setpriv", "unshare", "nsenter", "ip"])?;
+        if !is_root() {
+            return Err(SandboxError::Create(
+                "confined sandboxes are for a server running as root (it switches uids \
+                 and makes cgroups); without root, use a plain sandbox"
+                    .into(),
+            ));
+        }
         let folder = crate::confine::folder_name(key).map_err(SandboxError::Create)?;
         if let Some(old) = Sandbox::find(key) {
             old.destroy();
@@ -399,8 +406,17 @@ impl Sandbox {
             let _ = child.kill();
             let out = exec::wait(child, Duration::from_secs(1));
             let why = out.stderr.trim();
+            // The usual cause: unprivileged user namespaces are switched off
+            // (Debian's sysctl, Ubuntu's AppArmor restriction).
+            let advice = if why.contains("unshare failed") {
+                " (the sandbox's uid must be allowed to make a user namespace: \
+                 `sysctl kernel.unprivileged_userns_clone=1`, or on Ubuntu \
+                 `sysctl kernel.apparmor_restrict_unprivileged_userns=0`)"
+            } else {
+                ""
+            };
             return Err(fail(format!(
-                "the confined sandbox did not start: {}",
+                "the confined sandbox did not start: {}{advice}",
                 if why.is_empty() {
                     "no reason given"
                 } else {
