@@ -459,15 +459,27 @@ impl Sandbox {
         })
     }
 
-    /// Enters a confined sandbox *as its mapped uid*: `nsenter -U` without
-    /// `--preserve-credentials` switches to uid 0 inside, which is
-    /// `conf.uid` on the host, so host files are judged as that uid, not
-    /// as the server's root. The command joins the sandbox's cgroup before
+    /// Enters a confined sandbox *as its mapped uid*: `setpriv` drops to
+    /// `conf.uid` first, and `nsenter -U` (without `--preserve-credentials`)
+    /// switches to uid 0 inside, which is that uid on the host, so host
+    /// files are judged as that uid, never as the server's root. The command joins the sandbox's cgroup before
     /// it starts, with no_new_privs set, and inherits none of the server's
     /// environment.
     fn confined_command(&self, c: &Confined, argv: &[&str]) -> Command {
-        let mut cmd = Command::new("nsenter");
-        cmd.arg("-t").arg(self.pid.to_string());
+        // nsenter itself runs as the sandbox's uid (which owns the user
+        // namespace, so it may enter), so not even its waiting parent, left
+        // outside the PID namespace, is host root.
+        let uid = c.uid.to_string();
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid",
+            &uid,
+            "--regid",
+            &uid,
+            "--clear-groups",
+            "--inh-caps=-all",
+        ]);
+        cmd.arg("nsenter").arg("-t").arg(self.pid.to_string());
         cmd.args(["-U", "-n", "-m", "-p", "-i", "-u", "-r", "--wd=/", "--"]);
         cmd.args(argv);
         cmd.env_clear()

@@ -78,10 +78,9 @@ fn everything_in_the_sandbox_runs_as_the_unprivileged_uid_and_shadow_is_unreadab
     assert!(out.contains("Permission denied"), "{out}");
     let (exit, out) = run(&sb, "ls /root/.. >/dev/null && cat /proc/1/root/etc/shadow");
     assert_ne!(exit, 0, "{out}");
-    // Every process in its PID namespace (the holder and an entered
-    // command) has host uid 65534 in all four uid slots. (Outside it, in
-    // the cgroup, are only the outer bwrap, also 65534, and nsenter's
-    // waiting parent, which the sandbox cannot see or signal.)
+    // Every process in its cgroup (bwrap's init, the holder, an entered
+    // command, and outside its PID namespace the outer bwrap and nsenter's
+    // waiting parent) has host uid 65534 in all four uid slots.
     let mut cmd = sb.command(&["sleep", "3"]);
     let mut child = cmd.spawn().expect("enter");
     std::thread::sleep(Duration::from_millis(500));
@@ -96,7 +95,11 @@ fn everything_in_the_sandbox_runs_as_the_unprivileged_uid_and_shadow_is_unreadab
         inside.len() >= 3,
         "bwrap's init, the holder and sleep: {inside:?} of {pids:?}"
     );
-    for pid in inside {
+    assert!(
+        pids.len() >= inside.len() + 2,
+        "the outer bwrap and nsenter: {pids:?}"
+    );
+    for pid in pids {
         if let Some(uid) = status_uid(pid) {
             assert_eq!(uid, "65534 65534 65534 65534", "pid {pid}");
         }
