@@ -205,7 +205,7 @@ fn every_linux_lab_fails_before_and_passes_after_each_solution_without_touching_
     not(as_root),
     ignore = "needs root: network namespaces and iptables (CI runs as root)"
 )]
-fn the_router_and_dnat_labs_pass_in_confined_sandboxes_too() {
+fn labs_pass_in_confined_sandboxes_too_router_and_dnat_by_default() {
     // SAFETY: set before any thread starts.
     unsafe { std::env::set_var("LAYERLAB_EXE", env!("CARGO_BIN_EXE_layerlab")) };
     let before = host_network();
