@@ -59,6 +59,16 @@ fn main() {
         );
         cg.push(c.cgroups.memory_usage().unwrap_or(0) as f64 / 1024.0);
     }
+    // One command entered (setpriv, nsenter, bash): what every check pays.
+    let mut enter: Vec<f64> = (0..50)
+        .filter_map(|_| {
+            let sb = boxes.first()?;
+            let t = Instant::now();
+            let out = sb.run("true", std::time::Duration::from_secs(5));
+            (out.exit == 0).then(|| t.elapsed().as_secs_f64() * 1000.0)
+        })
+        .collect();
+    enter.sort_by(|a, b| a.total_cmp(b));
     let t = Instant::now();
     for sb in &boxes {
         sb.destroy();
@@ -93,5 +103,12 @@ fn main() {
         pct(&cg, 0.5),
         pct(&cg, 0.95)
     );
+    if !enter.is_empty() {
+        println!(
+            "enter + `true` ms        median {:.1}  p95 {:.1}",
+            pct(&enter, 0.5),
+            pct(&enter, 0.95)
+        );
+    }
     println!("teardown ms per sandbox  {teardown:.1}");
 }
