@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use layerlab_core::Progress;
-use layerlab_core::lab::{Lab, Needs, StepResult};
+use layerlab_core::lab::{Lab, StepResult};
 use layerlab_labs::run::{self, LabRun, Labs, Pace, RunOptions};
 use layerlab_labs::store::{self, ProgressStore};
 use std::io::Write;
@@ -145,11 +145,8 @@ pub fn run(cmd: LabCommand) -> Result<bool> {
         LabCommand::List => {
             let labs = labs_for(None);
             for lab in layerlab_labs::labs() {
-                let needs = match lab.needs {
-                    Needs::Sandbox => "sandbox",
-                    Needs::Kind => "kind",
-                };
-                let mark = if lab.needs == Needs::Sandbox && labs.is_running(lab) {
+                let needs = lab.needs.name();
+                let mark = if labs.is_running(lab) {
                     " (running)"
                 } else {
                     ""

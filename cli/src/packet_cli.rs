@@ -2,13 +2,12 @@
 //! tcpdump, explain them like a tutor.
 
 use anyhow::{Context, Result, bail};
-use layerlab_core::packet::{self, CaptureReader, CapturedPacket, Dissection, FlowTable, LinkType};
+use layerlab_core::packet::{CaptureStream, report};
 use layerlab_core::{Course, Journey, Progress};
 use layerlab_tui::app::App;
 use layerlab_tui::screens::journey::JourneyPane;
 use layerlab_tui::theme::Theme;
-use serde::Serialize;
-use std::io::{BufWriter, StdoutLock, Write};
+use std::io::{BufWriter, Read, StdoutLock, Write};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -21,7 +20,7 @@ pub const MAX_REPLAY_PACKETS: usize = 5000;
 pub enum PacketCommand {
     /// One line per packet, like `tcpdump -nn -r`, with TCP/UDP streams numbered.
     Summary {
-        /// A pcap or pcapng file.
+        /// A pcap or pcapng file; `-` reads stdin and prints each packet as it arrives.
         file: std::path::PathBuf,
         /// JSON Lines output: one object per packet.
         #[arg(long)]
@@ -29,7 +28,7 @@ pub enum PacketCommand {
     },
     /// The layered field tree and hex dump of one packet.
     Show {
-        /// A pcap or pcapng file.
+        /// A pcap or pcapng file, or `-` for stdin.
         file: std::path::PathBuf,
         /// Packet number (1-based, as in `summary`).
         #[arg(short = 'n', long = "number", default_value_t = 1)]
@@ -40,7 +39,7 @@ pub enum PacketCommand {
     },
     /// TCP and UDP conversations: state, bytes each way, handshake RTT.
     Flows {
-        /// A pcap or pcapng file.
+        /// A pcap or pcapng file, or `-` for stdin.
         file: std::path::PathBuf,
         /// JSON output: an array of flows.
         #[arg(long)]
@@ -56,16 +55,49 @@ pub enum PacketCommand {
 
 /// Runs a packet command; `Ok(false)` when the capture was damaged part-way.
 pub fn run(cmd: PacketCommand) -> Result<bool> {
+    let mut notes = |line: &str| eprintln!("layerlab: {line}");
     match cmd {
         PacketCommand::Summary { file, json } => {
-            with_stdout(|out| summary(&read(&file)?, json, out))
+            let live = file.as_os_str() == "-";
+            let mut src = open(&file)?;
+            with_stdout(|out| Ok(report::summary(&mut src, json, live, out, &mut notes)?))
         }
         PacketCommand::Show { file, number, json } => {
-            with_stdout(|out| show(&read(&file)?, number, json, out))
+            if number == 0 {
+                bail!("packets are numbered from 1");
+            }
+            let mut src = open(&file)?;
+            let (p, ok) = report::find_packet(&mut src, number, &mut notes).map_err(|count| {
+                anyhow::anyhow!("the capture has {count} packets; there is no packet {number}")
+            })?;
+            with_stdout(|out| {
+                report::write_show(&p, json, out)?;
+                Ok(ok)
+            })
         }
-        PacketCommand::Flows { file, json } => with_stdout(|out| flows(&read(&file)?, json, out)),
+        PacketCommand::Flows { file, json } => {
+            let mut src = open(&file)?;
+            let (table, ok) = report::flow_table(&mut src, &mut notes);
+            with_stdout(|out| {
+                report::write_flows(&table, json, out)?;
+                Ok(ok)
+            })
+        }
         PacketCommand::Replay { file } => replay(&file).map(|()| true),
     }
+}
+
+/// Opens a capture file, or stdin for `-`, as a stream.
+fn open(path: &Path) -> Result<CaptureStream<Box<dyn Read>>> {
+    let src: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(path)
+                .with_context(|| format!("cannot read capture {}", path.display()))?,
+        )
+    };
+    CaptureStream::new(src).context("cannot read the capture")
 }
 
 /// Runs a printing command on a buffered, locked stdout.
@@ -111,270 +143,6 @@ pub fn capture_journey(path: &Path, bytes: &[u8]) -> Result<(Journey, Option<Str
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read capture {}", path.display()))
-}
-
-fn open(bytes: &[u8]) -> Result<CaptureReader<'_>> {
-    CaptureReader::new(bytes).context("cannot read the capture")
-}
-
-/// Reports a damaged capture after what could be read was printed.
-fn damaged(err: &packet::CaptureError) -> bool {
-    eprintln!("layerlab: {err}");
-    false
-}
-
-/// `HH:MM:SS.micro` in UTC, like `TZ=UTC tcpdump`.
-fn write_time(out: &mut impl Write, ts_nanos: u64) -> std::io::Result<()> {
-    let secs = ts_nanos / 1_000_000_000;
-    let micros = (ts_nanos / 1000) % 1_000_000;
-    let day = secs % 86_400;
-    write!(
-        out,
-        "{:02}:{:02}:{:02}.{micros:06}",
-        day / 3600,
-        day / 60 % 60,
-        day % 60
-    )
-}
-
-#[derive(Serialize)]
-struct SummaryLine<'a> {
-    number: usize,
-    ts_nanos: u64,
-    len: usize,
-    orig_len: u32,
-    stream: Option<String>,
-    summary: &'a str,
-}
-
-fn summary(bytes: &[u8], json: bool, out: &mut impl Write) -> Result<bool> {
-    let mut flows = FlowTable::new();
-    let mut line = String::new();
-    for p in open(bytes)? {
-        let p = match p {
-            Ok(p) => p,
-            Err(e) => return Ok(damaged(&e)),
-        };
-        let s = packet::summarize(p.data, p.link);
-        let stream = flows.observe(&s, p.ts_nanos).map(|n| {
-            let proto = if s.five_tuple().is_some_and(|t| t.0 == 6) {
-                "tcp"
-            } else {
-                "udp"
-            };
-            (proto, n)
-        });
-        if json {
-            line.clear();
-            use std::fmt::Write as _;
-            let _ = write!(line, "{s}");
-            let rec = SummaryLine {
-                number: p.number,
-                ts_nanos: p.ts_nanos,
-                len: p.data.len(),
-                orig_len: p.orig_len,
-                stream: stream.map(|(proto, n)| format!("{proto}#{n}")),
-                summary: &line,
-            };
-            serde_json::to_writer(&mut *out, &rec)?;
-            out.write_all(b"\n")?;
-        } else {
-            write_time(out, p.ts_nanos)?;
-            match stream {
-                Some((proto, n)) => write!(out, " {proto}#{n:<3} {s}")?,
-                None => write!(out, "        {s}")?,
-            }
-            writeln!(out)?;
-        }
-    }
-    Ok(true)
-}
-
-#[derive(Serialize)]
-struct ShownPacket<'a> {
-    number: usize,
-    ts_nanos: u64,
-    orig_len: u32,
-    link: LinkType,
-    dissection: &'a Dissection,
-    hex: String,
-}
-
-fn show(bytes: &[u8], number: usize, json: bool, out: &mut impl Write) -> Result<bool> {
-    if number == 0 {
-        bail!("packets are numbered from 1");
-    }
-    let mut count = 0;
-    let mut found: Option<CapturedPacket<'_>> = None;
-    for p in open(bytes)? {
-        match p {
-            Ok(p) if p.number == number => {
-                found = Some(p);
-                break;
-            }
-            Ok(p) => count = p.number,
-            Err(e) => {
-                damaged(&e);
-                break;
-            }
-        }
-    }
-    let Some(p) = found else {
-        bail!("the capture has {count} packets; there is no packet {number}")
-    };
-    let d = packet::dissect(p.data, p.link);
-    if json {
-        let shown = ShownPacket {
-            number,
-            ts_nanos: p.ts_nanos,
-            orig_len: p.orig_len,
-            link: p.link,
-            dissection: &d,
-            hex: hex::encode(p.data),
-        };
-        serde_json::to_writer_pretty(&mut *out, &shown)?;
-        writeln!(out)?;
-        return Ok(true);
-    }
-    write!(
-        out,
-        "Packet {number} · {} bytes captured, {} on the wire · ",
-        p.data.len(),
-        p.orig_len
-    )?;
-    write_time(out, p.ts_nanos)?;
-    writeln!(out, " UTC\n")?;
-    for layer in &d.layers {
-        writeln!(
-            out,
-            "{} — {}  [bytes {}..{}]",
-            layer.name, layer.summary, layer.range.start, layer.range.end
-        )?;
-        let width = layer
-            .fields
-            .iter()
-            .map(|f| f.name.chars().count())
-            .max()
-            .unwrap_or(0);
-        for f in &layer.fields {
-            let meaning = f
-                .meaning
-                .as_deref()
-                .map(|m| format!("  ({m})"))
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "    {:<width$}  {}{meaning}  [{}..{}]",
-                f.name, f.value, f.range.start, f.range.end
-            )?;
-        }
-    }
-    if let Some(s) = &d.stopped {
-        writeln!(
-            out,
-            "\n! stopped at byte {} in {}: {}",
-            s.offset, s.layer, s.reason
-        )?;
-    }
-    writeln!(out)?;
-    hex_dump(out, p.data)?;
-    Ok(true)
-}
-
-/// Offsets, 16 bytes in hex, and printable ASCII, like `xxd`.
-fn hex_dump(out: &mut impl Write, data: &[u8]) -> std::io::Result<()> {
-    for (i, chunk) in data.chunks(16).enumerate() {
-        write!(out, "{:04x}  ", i * 16)?;
-        for j in 0..16 {
-            match chunk.get(j) {
-                Some(b) => write!(out, "{b:02x} ")?,
-                None => write!(out, "   ")?,
-            }
-            if j == 7 {
-                write!(out, " ")?;
-            }
-        }
-        let ascii: String = chunk
-            .iter()
-            .map(|&c| {
-                if (0x20..0x7f).contains(&c) {
-                    c as char
-                } else {
-                    '.'
-                }
-            })
-            .collect();
-        writeln!(out, " |{ascii}|")?;
-    }
-    Ok(())
-}
-
-mod hex {
-    /// Lower-case hex of bytes.
-    pub fn encode(data: &[u8]) -> String {
-        use std::fmt::Write as _;
-        data.iter()
-            .fold(String::with_capacity(data.len() * 2), |mut s, b| {
-                let _ = write!(s, "{b:02x}");
-                s
-            })
-    }
-}
-
-fn flows(bytes: &[u8], json: bool, out: &mut impl Write) -> Result<bool> {
-    let mut table = FlowTable::new();
-    let mut ok = true;
-    for p in open(bytes)? {
-        match p {
-            Ok(p) => {
-                table.observe(&packet::summarize(p.data, p.link), p.ts_nanos);
-            }
-            Err(e) => {
-                ok = damaged(&e);
-                break;
-            }
-        }
-    }
-    if json {
-        serde_json::to_writer_pretty(&mut *out, table.flows())?;
-        writeln!(out)?;
-        return Ok(ok);
-    }
-    writeln!(
-        out,
-        "{:<8} {:<23} {:<23} {:<12} {:>8} {:>10} {:>8} {:>10} {:>10}",
-        "stream", "client", "server", "state", "pkts →", "bytes →", "pkts ←", "bytes ←", "rtt"
-    )?;
-    for f in table.flows() {
-        let rtt = f
-            .handshake_rtt_ns
-            .map_or("-".to_string(), |ns| format!("{:.3} ms", ns as f64 / 1e6));
-        let state = serde_json::to_value(f.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "{:<8} {:<23} {:<23} {:<12} {:>8} {:>10} {:>8} {:>10} {:>10}",
-            format!("{}#{}", f.protocol, f.stream),
-            endpoint(f.client),
-            endpoint(f.server),
-            state,
-            f.packets_to_server,
-            f.bytes_to_server,
-            f.packets_to_client,
-            f.bytes_to_client,
-            rtt
-        )?;
-    }
-    Ok(ok)
-}
-
-fn endpoint((ip, port): (std::net::IpAddr, u16)) -> String {
-    match ip {
-        std::net::IpAddr::V6(v6) => format!("[{v6}]:{port}"),
-        v4 => format!("{v4}:{port}"),
-    }
 }
 
 #[cfg(test)]

@@ -120,6 +120,10 @@ fn answer_for_k8s_labs_a(
     None
 }
 
+/// The two tests set process-wide variables (binary, sandbox folder): one
+/// at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn run_lab(lab: &Lab) {
     let sb = Sandbox::create(
         &format!("test-{}", lab.id),
@@ -178,8 +182,14 @@ fn run_lab_in(lab: &Lab, sb: Sandbox) {
     ignore = "needs root: network namespaces and iptables (CI runs as root)"
 )]
 fn every_linux_lab_fails_before_and_passes_after_each_solution_without_touching_the_host() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // SAFETY: set before any thread starts.
     unsafe { std::env::set_var("LAYERLAB_EXE", env!("CARGO_BIN_EXE_layerlab")) };
+    // Sandboxes of this run only: another run on the same machine (its
+    // `test-<lab>` sandboxes carry the same names) must not replace ours.
+    let state = std::env::temp_dir().join(format!("layerlab-lab-test-{}", std::process::id()));
+    // SAFETY: as above, before any thread starts.
+    unsafe { std::env::set_var("LAYERLAB_SANDBOX_DIR", &state) };
     // LAYERLAB_LABS=cni-by-hand,pod-routes runs only those labs (while
     // writing one); unset, every sandbox lab runs.
     let only: Option<Vec<String>> = std::env::var("LAYERLAB_LABS")
@@ -198,6 +208,7 @@ fn every_linux_lab_fails_before_and_passes_after_each_solution_without_touching_
         }
     });
     assert_eq!(before, host_network(), "a lab changed the host's network");
+    let _ = std::fs::remove_dir_all(state);
 }
 
 #[test]
@@ -206,8 +217,12 @@ fn every_linux_lab_fails_before_and_passes_after_each_solution_without_touching_
     ignore = "needs root: network namespaces and iptables (CI runs as root)"
 )]
 fn labs_pass_in_confined_sandboxes_too_router_and_dnat_by_default() {
-    // SAFETY: set before any thread starts.
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: set while no other test runs (the lock above).
     unsafe { std::env::set_var("LAYERLAB_EXE", env!("CARGO_BIN_EXE_layerlab")) };
+    let state = std::env::temp_dir().join(format!("layerlab-confined-test-{}", std::process::id()));
+    // SAFETY: as above.
+    unsafe { std::env::set_var("LAYERLAB_SANDBOX_DIR", &state) };
     let before = host_network();
     // LAYERLAB_CONFINED_LABS=all (or a list) runs more labs confined.
     let wanted = std::env::var("LAYERLAB_CONFINED_LABS").unwrap_or_else(|_| "router,dnat".into());
@@ -237,6 +252,7 @@ fn labs_pass_in_confined_sandboxes_too_router_and_dnat_by_default() {
         host_network(),
         "a confined lab changed the host's network"
     );
+    let _ = std::fs::remove_dir_all(state);
 }
 
 /// Answers for the Service labs (kube-proxy, NetworkPolicy, NodePort,

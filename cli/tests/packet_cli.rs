@@ -159,3 +159,93 @@ fn files_we_write_open_in_tcpdump() {
         );
     }
 }
+
+#[test]
+fn short_snaplen_and_nflog_captures_read_cleanly() {
+    // `tcpdump -s 96`: every big segment is cut; that is normal, not damage.
+    let o = layerlab(&["packet", "summary", &capture("snap96.pcap")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.is_empty(), "{err}");
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 12, "{out}");
+    // Lengths come from the IP header, as tcpdump prints them, not from the 96 bytes kept.
+    assert!(out.contains("length 6000"), "{out}");
+    let o = layerlab(&["packet", "show", &capture("snap96.pcap"), "-n", "8"]);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o).contains("96 bytes captured, 6066 on the wire"),
+        "{}",
+        stdout(&o)
+    );
+    // NFLOG (link type 239): the logged packets, with the rule's group and prefix.
+    let o = layerlab(&["packet", "summary", &capture("nflog.pcap")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.is_empty(), "{err}");
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        out.contains("IP 10.0.0.1 > 10.0.0.2: ICMP echo request"),
+        "{out}"
+    );
+    let o = layerlab(&["packet", "show", &capture("nflog.pcap"), "-n", "1"]);
+    assert!(stdout(&o).contains("Log prefix"), "{}", stdout(&o));
+    // Two interfaces, two link types (Ethernet and NFLOG) in one pcapng.
+    let o = layerlab(&["packet", "summary", &capture("multi.pcapng")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o).lines().count(), 5);
+}
+
+#[test]
+fn stdin_prints_each_packet_as_it_arrives() {
+    use std::io::{BufRead, BufReader, Write};
+    let bytes = std::fs::read(capture("http.pcap")).unwrap();
+    // Whole file through a pipe: the same lines as from the file.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_layerlab"))
+        .args(["packet", "summary", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The header and the first packet only.
+    let first = 24 + 16 + u32::from_le_bytes(bytes[32..36].try_into().unwrap()) as usize;
+    stdin.write_all(&bytes[..first]).unwrap();
+    stdin.flush().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    // This read returns only if the line was printed while stdin is still open.
+    out.read_line(&mut line).unwrap();
+    let from_file = stdout(&layerlab(&["packet", "summary", &capture("http.pcap")]));
+    assert_eq!(line, from_file.lines().next().unwrap().to_string() + "\n");
+    stdin.write_all(&bytes[first..]).unwrap();
+    drop(stdin);
+    let rest: Vec<String> = out.lines().map(Result::unwrap).collect();
+    assert!(child.wait().unwrap().success());
+    let mut all = vec![line.trim_end().to_string()];
+    all.extend(rest);
+    assert_eq!(all.join("\n") + "\n", from_file);
+}
+
+#[test]
+fn an_unknown_link_type_is_named_with_its_number_once_and_every_packet_gets_a_line() {
+    let frame = [0u8; 30];
+    let frames = [FrameToWrite {
+        ts_nanos: 1_000,
+        data: &frame,
+    }; 3];
+    let path = std::env::temp_dir().join(format!("layerlab-lt147-{}.pcap", std::process::id()));
+    std::fs::write(&path, write_pcap(LinkType::Unsupported(147), &frames)).unwrap();
+    let o = layerlab(&["packet", "summary", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert_eq!(
+        out.matches("link type 147 (not read by layerlab), length 30")
+            .count(),
+        3,
+        "{out}"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("link type 147").count(), 1, "{err}");
+    assert!(!out.contains("truncated"), "{out}");
+}

@@ -20,11 +20,13 @@ pub fn capture(sb: &Sandbox, c: &CaptureCheck, keep: Option<&std::path::Path>) -
         .unwrap_or_default();
     let filter = c.filter.as_deref().map(quote).unwrap_or_default();
     // `timeout -s INT` ends the window inside the sandbox the way Ctrl-C
-    // would (tcpdump flushes and exits); -U writes each packet at once;
+    // would (tcpdump flushes and exits); -U writes each packet at once and
+    // --immediate-mode hands it over at once (without it the kernel holds
+    // packets for up to a second, and every capture check waits that long);
     // `-Z root` keeps tcpdump from switching to its own user, which a
     // rootless (user-namespace) sandbox cannot do.
     let script = format!(
-        "exec {ns}timeout -s INT {:.3} tcpdump -Z root -i {} -nn -U -s 262144 -c {} -w - {filter}",
+        "exec {ns}timeout -s INT {:.3} tcpdump --immediate-mode -Z root -i {} -nn -U -s 262144 -c {} -w - {filter}",
         c.window_ms as f64 / 1000.0,
         quote(&c.interface),
         c.count

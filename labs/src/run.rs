@@ -89,6 +89,10 @@ pub struct RunInfo {
     pub rootless: Option<bool>,
     /// Cluster labs: the kube context checks use.
     pub context: Option<String>,
+    /// Whether its commands and shell run inside a sandbox; if not they
+    /// run on this machine itself (with `kubectl` bound to the cluster), and
+    /// a server must not offer them to its visitors.
+    pub isolated: bool,
     /// How to open a terminal on the same sandbox or cluster.
     pub shell_hint: String,
 }
@@ -340,6 +344,7 @@ impl Labs {
                 running: false,
                 rootless: None,
                 context: None,
+                isolated: false,
                 shell_hint: shell_hint(lab),
             },
         }
@@ -358,9 +363,12 @@ fn shell_hint(lab: &Lab) -> String {
     format!("layerlab lab shell {}", lab.id)
 }
 
-/// Where a cluster lab's captures and shell files are kept.
+/// Where a cluster lab's captures and shell files are kept: beside the
+/// sandboxes' state, not among it (the stale-sandbox sweep would take it).
 fn cluster_dir(lab: &str) -> PathBuf {
-    crate::sandbox::state_root().join("cluster").join(lab)
+    crate::sandbox::state_root()
+        .with_file_name("cluster-labs")
+        .join(lab)
 }
 
 /// One lab, running: check, solve, shell, captures.
@@ -512,6 +520,7 @@ impl Backend for SandboxBackend {
             running: true,
             rootless: Some(self.sb.rootless),
             context: None,
+            isolated: true,
             shell_hint: format!("layerlab lab shell {}", self.sb.lab),
         }
     }
@@ -591,6 +600,7 @@ impl Backend for ClusterBackend {
             running: true,
             rootless: None,
             context: self.context.clone(),
+            isolated: false,
             shell_hint: match &self.context {
                 Some(c) => format!("kubectl --context {c} get pods -A"),
                 None => "kubectl get pods -A".into(),

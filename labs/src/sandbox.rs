@@ -682,14 +682,13 @@ pub fn sweep_stale() -> Vec<String> {
         let dir = e.path();
         let lab = e.file_name().to_string_lossy().into_owned();
         let pid = read_pid(&dir.join("pid")).unwrap_or(0);
+        // A sandbox being created has no PID file yet: not stale while young.
+        if pid == 0 && is_young(&dir) {
+            continue;
+        }
         let owner = read_pid(&dir.join("owner")).unwrap_or(0);
         let holder_ok = alive(pid) && is_holder(pid);
         let owner_gone = owner != 0 && !alive(owner);
-        if pid == 0 && starting(&dir) {
-            // Another process is starting this one right now (many learners
-            // start labs at once on a shared machine): not stale yet.
-            continue;
-        }
         if !holder_ok || owner_gone {
             if holder_ok {
                 destroy_pid(pid);
@@ -704,13 +703,14 @@ pub fn sweep_stale() -> Vec<String> {
     swept
 }
 
-/// A folder without a PID file, made in the last 30 s: a sandbox being started.
-fn starting(dir: &Path) -> bool {
+/// Whether a folder was made in the last minute (longer than a sandbox
+/// takes to start).
+fn is_young(dir: &Path) -> bool {
     std::fs::metadata(dir)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age < Duration::from_secs(30))
+        .is_some_and(|age| age < Duration::from_secs(60))
 }
 
 /// Every running sandbox.

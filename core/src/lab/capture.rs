@@ -147,4 +147,27 @@ mod tests {
         assert!(set.evidence().lines().count() == set.records.len());
         assert!(packet_records(b"nope").is_err());
     }
+
+    #[test]
+    fn a_tunnel_keeps_its_outer_headers_first_and_its_inner_ones_numbered() {
+        let pcap = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/captures/vxlan.pcap"
+        ))
+        .unwrap();
+        let set = packet_records(&pcap).unwrap();
+        let p = set
+            .records
+            .iter()
+            .find(|r| r.json.get("vxlan").is_some() && r.json.get("icmp").is_some())
+            .expect("a ping inside VXLAN");
+        // Outer addresses describe the wire; the pod's packet is ipv4#2.
+        assert_eq!(p.json["dst"], "10.0.0.2", "{}", p.json);
+        assert_eq!(p.json["vxlan"]["vni"], 42);
+        assert_eq!(p.json["ipv4#2"]["dst"], "192.168.42.2", "{}", p.json);
+        assert!(p.json["eth#2"].is_object(), "{}", p.json);
+        let outer = p.json["ipv4"]["total_len"].as_u64().unwrap();
+        let inner = p.json["ipv4#2"]["total_len"].as_u64().unwrap();
+        assert_eq!(outer - inner, 50);
+    }
 }

@@ -39,6 +39,16 @@ pub enum Needs {
     Kind,
 }
 
+impl Needs {
+    /// How the lab format writes it: `sandbox` or `kind`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Needs::Sandbox => "sandbox",
+            Needs::Kind => "kind",
+        }
+    }
+}
+
 /// One step of a lab.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {

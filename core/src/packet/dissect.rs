@@ -15,6 +15,8 @@ use etherparse::{
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
+mod links;
+
 /// Deepest nesting of encapsulations we follow (VXLAN in VXLAN, ICMP quotes).
 const MAX_DEPTH: u8 = 8;
 
@@ -163,11 +165,15 @@ pub fn dissect(frame: &[u8], link: LinkType) -> Dissection {
         LinkType::Ethernet => w.ethernet(0, frame.len(), 0),
         LinkType::LinuxSll => w.sll(0, frame.len()),
         LinkType::LinuxSll2 => w.sll2(0, frame.len()),
-        LinkType::RawIp => w.raw_ip(0, frame.len(), 0),
+        LinkType::RawIp | LinkType::Ipv4 | LinkType::Ipv6 => w.raw_ip(0, frame.len(), 0),
+        LinkType::Null | LinkType::Loop => w.loopback(0, frame.len(), link),
+        LinkType::Nflog => w.nflog(0, frame.len()),
+        LinkType::Ppp => w.ppp(0, frame.len()),
+        LinkType::CiscoHdlc => w.chdlc(0, frame.len()),
         LinkType::Unsupported(n) => w.stop(
             0,
             "link layer",
-            format!("link type {n} is not one layerlab reads (Ethernet, Linux SLL, raw IP)"),
+            format!("link type {n} is not one layerlab reads"),
         ),
     }
     Dissection {
@@ -299,6 +305,8 @@ impl<'a> Walker<'a> {
             0x0800 => self.ipv4(off, end, depth),
             0x86dd => self.ipv6(off, end, depth),
             0x0806 => self.arp(off, end),
+            0x8847 | 0x8848 if depth < MAX_DEPTH => self.mpls(off, end, depth),
+            0x6558 if depth < MAX_DEPTH => self.ethernet(off, end, depth + 1),
             _ => self.payload(off, end, &format!("EtherType 0x{et:04x} payload")),
         }
     }
@@ -960,6 +968,9 @@ impl<'a> Walker<'a> {
             58 => self.icmpv6(off, end, pseudo, whole, depth),
             4 if depth < MAX_DEPTH => self.ipv4(off, end, depth + 1),
             41 if depth < MAX_DEPTH => self.ipv6(off, end, depth + 1),
+            47 if depth < MAX_DEPTH => self.gre(off, end, depth),
+            132 => self.sctp(off, end),
+            33 => self.dccp(off, end),
             59 => {}
             _ => self.payload(off, end, &format!("{} payload", names::ip_protocol(proto))),
         }
@@ -1155,6 +1166,9 @@ impl<'a> Walker<'a> {
             && data[0] & 0x08 != 0
         {
             return self.vxlan(off, end, depth);
+        }
+        if !tcp && port(6081) && depth < MAX_DEPTH && data.len() >= 8 && data[0] >> 6 == 0 {
+            return self.geneve(off, end, depth);
         }
         if port(53) || port(5353) {
             let dns_off = if tcp { off + 2 } else { off };

@@ -63,12 +63,55 @@ pub struct Flow {
 
 type Key = (u8, (IpAddr, u16), (IpAddr, u16));
 
+/// A fast, non-cryptographic hasher for flow keys (the Fx hash of rustc):
+/// keys come from a capture being read, not from an attacker who gains
+/// anything by colliding them, and SipHash cost showed in the summary path.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u16(&mut self, v: u16) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 /// Assigns packets to conversations.
 #[derive(Debug, Default)]
 pub struct FlowTable {
-    index: HashMap<Key, usize>,
+    index: HashMap<Key, usize, FxBuild>,
     flows: Vec<Flow>,
     streams: [usize; 2],
+    reuse: bool,
 }
 
 impl FlowTable {
@@ -77,13 +120,22 @@ impl FlowTable {
         FlowTable::default()
     }
 
+    /// A table for numbering streams over captures of any length: a
+    /// finished connection's slot is taken by the next one on the same
+    /// addresses and ports, so memory grows with the address pairs in use,
+    /// not with the connections over time ([`FlowTable::flows`] then lists
+    /// only the latest per pair).
+    pub fn for_streams() -> FlowTable {
+        FlowTable {
+            reuse: true,
+            ..FlowTable::default()
+        }
+    }
+
     /// Accounts one packet; returns its flow's stream number, for TCP/UDP packets.
     pub fn observe(&mut self, s: &Summary<'_>, ts_ns: u64) -> Option<usize> {
         let (proto, src, sp, dst, dp) = s.five_tuple()?;
-        let transport = match &s.inner {
-            Some((_, inner)) => inner.transport,
-            None => s.transport,
-        };
+        let transport = s.innermost().transport;
         let (flags, len) = match transport {
             Transport::Tcp { flags, len, .. } => (flags, len as u64),
             Transport::Udp { len, .. } => (0, len as u64),
@@ -113,7 +165,7 @@ impl FlowTable {
                     (_, true) => FlowState::SynSent,
                     _ => FlowState::MidStream,
                 };
-                self.flows.push(Flow {
+                let flow = Flow {
                     stream,
                     protocol: if proto == 6 { "tcp" } else { "udp" }.into(),
                     client,
@@ -128,9 +180,18 @@ impl FlowTable {
                     handshake_rtt_ns: None,
                     syn_ns: syn_only.then_some(ts_ns),
                     fin_from: [false; 2],
-                });
-                self.index.insert(key, self.flows.len() - 1);
-                self.flows.len() - 1
+                };
+                match self.index.get(&key) {
+                    Some(&old) if self.reuse => {
+                        self.flows[old] = flow;
+                        old
+                    }
+                    _ => {
+                        self.flows.push(flow);
+                        self.index.insert(key, self.flows.len() - 1);
+                        self.flows.len() - 1
+                    }
+                }
             }
         };
         let f = &mut self.flows[i];

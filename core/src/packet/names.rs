@@ -13,8 +13,22 @@ pub enum LinkType {
     LinuxSll,
     /// Linux cooked capture v2 (`LINKTYPE_LINUX_SLL2`, 276), what current tcpdump writes for `-i any`.
     LinuxSll2,
-    /// Raw IPv4 or IPv6 (`LINKTYPE_RAW`, 101).
+    /// Raw IPv4 or IPv6 (`LINKTYPE_RAW`, 101; also the old numbers 12 and 14).
     RawIp,
+    /// Raw IPv4 only (`LINKTYPE_IPV4`, 228).
+    Ipv4,
+    /// Raw IPv6 only (`LINKTYPE_IPV6`, 229).
+    Ipv6,
+    /// BSD loopback: a 4-byte address family in the writer's byte order (`LINKTYPE_NULL`, 0).
+    Null,
+    /// OpenBSD loopback: the address family in network byte order (`LINKTYPE_LOOP`, 108).
+    Loop,
+    /// Linux netfilter log, what `tcpdump -i nflog:N` writes (`LINKTYPE_NFLOG`, 239).
+    Nflog,
+    /// PPP: a 2-byte protocol, optionally after `ff 03` (`LINKTYPE_PPP`, 9; `PPP_HDLC`, 50).
+    Ppp,
+    /// Cisco HDLC: address, control, EtherType (`LINKTYPE_C_HDLC`, 104).
+    CiscoHdlc,
     /// A link type we do not dissect, with its pcap number.
     Unsupported(u32),
 }
@@ -23,9 +37,16 @@ impl LinkType {
     /// The pcap link-type number.
     pub fn number(self) -> u32 {
         match self {
+            LinkType::Null => 0,
             LinkType::Ethernet => 1,
+            LinkType::Ppp => 9,
             LinkType::RawIp => 101,
+            LinkType::CiscoHdlc => 104,
+            LinkType::Loop => 108,
             LinkType::LinuxSll => 113,
+            LinkType::Ipv4 => 228,
+            LinkType::Ipv6 => 229,
+            LinkType::Nflog => 239,
             LinkType::LinuxSll2 => 276,
             LinkType::Unsupported(n) => n,
         }
@@ -34,11 +55,36 @@ impl LinkType {
     /// The link type for a pcap number, if we dissect it.
     pub fn from_number(n: u32) -> Option<LinkType> {
         match n {
+            0 => Some(LinkType::Null),
             1 => Some(LinkType::Ethernet),
+            9 | 50 => Some(LinkType::Ppp),
             101 | 12 | 14 => Some(LinkType::RawIp),
+            104 => Some(LinkType::CiscoHdlc),
+            108 => Some(LinkType::Loop),
             113 => Some(LinkType::LinuxSll),
+            228 => Some(LinkType::Ipv4),
+            229 => Some(LinkType::Ipv6),
+            239 => Some(LinkType::Nflog),
             276 => Some(LinkType::LinuxSll2),
             _ => None,
+        }
+    }
+
+    /// A short name, as in tcpdump's "link-type" line.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::Null => "NULL (BSD loopback)",
+            LinkType::Ethernet => "EN10MB (Ethernet)",
+            LinkType::Ppp => "PPP",
+            LinkType::RawIp => "RAW (raw IP)",
+            LinkType::CiscoHdlc => "C_HDLC (Cisco HDLC)",
+            LinkType::Loop => "LOOP (OpenBSD loopback)",
+            LinkType::LinuxSll => "LINUX_SLL (Linux cooked v1)",
+            LinkType::Ipv4 => "IPV4 (raw IPv4)",
+            LinkType::Ipv6 => "IPV6 (raw IPv6)",
+            LinkType::Nflog => "NFLOG (Linux netfilter log)",
+            LinkType::LinuxSll2 => "LINUX_SLL2 (Linux cooked v2)",
+            LinkType::Unsupported(_) => "unsupported",
         }
     }
 }
@@ -53,6 +99,15 @@ pub fn ether_type(t: u16) -> &'static str {
         0x88a8 => "802.1ad QinQ",
         0x88cc => "LLDP",
         0x8847 => "MPLS",
+        0x8848 => "MPLS multicast",
+        0x9100 => "802.1Q VLAN (old QinQ)",
+        0x6558 => "transparent Ethernet bridging",
+        0x88be => "ERSPAN type II",
+        0x22eb => "ERSPAN type III",
+        0x8035 => "RARP",
+        0x888e => "EAPOL",
+        0x8906 => "FCoE",
+        0x88f7 => "PTP",
         _ => "unknown",
     }
 }
@@ -76,6 +131,14 @@ pub fn ip_protocol(p: u8) -> &'static str {
         59 => "no next header",
         60 => "IPv6 destination options",
         132 => "SCTP",
+        33 => "DCCP",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
+        115 => "L2TP",
+        136 => "UDP-Lite",
+        137 => "MPLS-in-IP",
+        143 => "Ethernet-in-IPv6",
         _ => "unknown",
     }
 }

@@ -488,7 +488,7 @@ fn damaged_captures_are_errors_not_panics() {
     let Err(CaptureError::Damaged { packet, offset, .. }) = &results[2] else {
         panic!("{:?}", results[2])
     };
-    assert_eq!((*packet, *offset), (3, cut - 10));
+    assert_eq!((*packet, *offset), (3, (cut - 10) as u64));
 }
 
 #[test]

@@ -38,8 +38,9 @@ const CAPTURE_HOPS: usize = 2000;
 
 /// The labs engine: one per server.
 pub struct LabEngine {
-    /// Whether lab runs are allowed (`layerlab serve --no-labs` turns them off).
-    enabled: bool,
+    /// Why lab runs are refused, if they are (`--no-labs`, or a server
+    /// reachable from the network).
+    refused: Option<String>,
     /// kube context for kind labs (`--context`).
     context: Option<String>,
     /// The lab runs (made on first use, on the server's runtime).
@@ -56,7 +57,7 @@ pub struct LabEngine {
 impl std::fmt::Debug for LabEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LabEngine")
-            .field("enabled", &self.enabled)
+            .field("refused", &self.refused)
             .field("context", &self.context)
             .finish_non_exhaustive()
     }
@@ -115,8 +116,34 @@ pub enum CheckEvent {
 impl LabEngine {
     /// An engine; `enabled: false` answers every run with a 503.
     pub fn new(enabled: bool, context: Option<String>) -> Self {
+        let refused = (!enabled).then(|| {
+            "labs are turned off on this server (it was started with --no-labs)".to_string()
+        });
+        Self::with_refusal(refused, context)
+    }
+
+    /// The engine of a server started with `opts`: labs only where they
+    /// cannot hand the machine to strangers. A lab sandbox runs whatever its
+    /// learner types as this server's user, so a server reachable from the
+    /// network refuses lab runs (saying why) instead of opening a shell on
+    /// its host to anyone who can reach the port.
+    pub fn for_server(labs: bool, bind: std::net::IpAddr, context: Option<String>) -> Self {
+        if labs && !bind.is_loopback() {
+            return Self::with_refusal(
+                Some(format!(
+                    "labs are off on this server: it listens on {bind}, reachable from the network, \
+                     and a lab sandbox runs its learner's commands as the server's user; \
+                     serve labs on 127.0.0.1 (reach it through an SSH tunnel), or run the course only"
+                )),
+                context,
+            );
+        }
+        Self::new(labs, context)
+    }
+
+    fn with_refusal(refused: Option<String>, context: Option<String>) -> Self {
         Self {
-            enabled,
+            refused,
             context,
             labs: std::sync::OnceLock::new(),
             runs: Semaphore::new(RUNS_AT_ONCE),
@@ -132,15 +159,11 @@ impl LabEngine {
         self
     }
 
-    /// A 503 when labs are turned off.
+    /// A 503 naming the reason when lab runs are refused.
     pub(crate) fn ensure_enabled(&self) -> Result<(), ApiError> {
-        if self.enabled {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "labs are turned off on this server (it was started with --no-labs)",
-            ))
+        match &self.refused {
+            None => Ok(()),
+            Some(why) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why.clone())),
         }
     }
 
@@ -265,8 +288,9 @@ impl LabEngine {
             .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))
     }
 
-    /// Runs one console command where the lab runs (its sandbox, or this
-    /// machine with kubectl bound to the lab's cluster).
+    /// Runs one console command in the lab's sandbox; labs without one
+    /// (cluster labs) are refused: a console there would be a shell on the
+    /// server's own machine.
     pub async fn console(
         &self,
         lab: &'static Lab,
@@ -274,6 +298,12 @@ impl LabEngine {
     ) -> Result<CommandOutput, ApiError> {
         self.ensure_enabled()?;
         let run = self.run_of(lab).await?;
+        if !run.info().isolated {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "this lab has no sandbox: its commands would run on the server's machine itself; run kubectl in your own terminal",
+            ));
+        }
         let _turn = self.runs.acquire().await.map_err(|_| closing())?;
         let limit = CONSOLE_OUTPUT_LIMIT;
         // Output is cut where it runs (head), so a chatty command stops

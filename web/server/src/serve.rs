@@ -132,13 +132,17 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     init_tracing(opts.log_json);
     let started = Instant::now();
     let mut state = AppState::embedded();
-    state.labs = Arc::new(LabEngine::new(opts.labs, opts.context.clone()));
+    state.labs = Arc::new(LabEngine::for_server(
+        opts.labs,
+        opts.bind,
+        opts.context.clone(),
+    ));
     if opts.bind.is_loopback() {
         state.allowed_hosts = Some(["localhost", "127.0.0.1", "[::1]"].map(String::from).into());
     } else if opts.labs {
         warn!(
             bind = %opts.bind,
-            "labs are on and the server is reachable from the network: anyone who can open it can run commands in lab sandboxes (use --no-labs for a course-only server)"
+            "labs are off: the server is reachable from the network, and a lab sandbox would run anyone's commands as this server's user"
         );
     }
     if let Some(dir) = &opts.learners {

@@ -490,6 +490,47 @@ async fn with_labs_turned_off_runs_are_503_and_views_still_work() {
     assert_eq!(view.status, StatusCode::OK);
 }
 
+/// The hole this closes: a server bound to a network address with labs on
+/// gave anyone who could reach it a shell as the server's user (root when
+/// run as root): `touch /root/x`, `head -1 /etc/shadow` through the console.
+#[tokio::test]
+async fn a_server_reachable_from_the_network_refuses_lab_runs() {
+    let root_marker = std::path::Path::new("/root/layerlab-must-not-exist");
+    for bind in ["0.0.0.0", "192.0.2.10", "::"] {
+        let app = || {
+            router(AppState {
+                labs: Arc::new(LabEngine::for_server(true, bind.parse().unwrap(), None)),
+                ..STATE.clone()
+            })
+        };
+        let console = Request::post("/api/labs/handshake/console")
+            .body(Body::from(format!(
+                r#"{{"command": "touch {}; head -1 /etc/shadow"}}"#,
+                root_marker.display()
+            )))
+            .unwrap();
+        let r = send_to(app(), console).await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{bind}");
+        assert!(
+            r.error().contains("reachable from the network") && r.error().contains(bind),
+            "{bind}: {}",
+            r.error()
+        );
+        for uri in [
+            "/api/labs/handshake/start",
+            "/api/labs/handshake/steps/1/check",
+            "/api/labs/handshake/steps/1/solve",
+        ] {
+            let r = send_to(app(), Request::post(uri).body(Body::empty()).unwrap()).await;
+            assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{bind} {uri}");
+        }
+    }
+    assert!(!root_marker.exists(), "the console ran on the host");
+    // Loopback keeps its labs.
+    let local = LabEngine::for_server(true, "127.0.0.1".parse().unwrap(), None);
+    assert!(format!("{local:?}").contains("refused: None"), "{local:?}");
+}
+
 #[tokio::test]
 async fn bad_console_and_answer_bodies_are_4xx() {
     let long = format!(r#"{{"command": "{}"}}"#, "x".repeat(5000));
