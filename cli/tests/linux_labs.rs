@@ -68,7 +68,7 @@ fn answer_for(sb: &Sandbox, lab: &Lab, step: &layerlab_core::lab::Step) -> Optio
                 // Capture the trigger's SYN ourselves.
                 let ns = cap.netns.as_deref().map(|n| format!("ip netns exec {n} ")).unwrap_or_default();
                 let script = format!(
-                    "{ns}timeout 4 tcpdump -nn -l -i {} -c 1 '({}) and {syn}' 2>/dev/null & sleep 1; {} >/dev/null; wait",
+                    "{ns}timeout 4 tcpdump -Z root -nn -l -i {} -c 1 '({}) and {syn}' 2>/dev/null & sleep 1; {} >/dev/null; wait",
                     cap.interface,
                     cap.filter.as_deref().unwrap_or("tcp"),
                     cap.trigger.as_deref().expect("trigger")
@@ -120,12 +120,21 @@ fn answer_for_k8s_labs_a(
     None
 }
 
+/// The two tests set process-wide variables (binary, sandbox folder): one
+/// at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn run_lab(lab: &Lab) {
     let sb = Sandbox::create(
         &format!("test-{}", lab.id),
         Owner::Process(std::process::id()),
     )
     .expect("sandbox");
+    run_lab_in(lab, sb);
+}
+
+/// Fails before, solves, passes after, every step of `lab` in `sb`.
+fn run_lab_in(lab: &Lab, sb: Sandbox) {
     for (i, step) in lab.steps.iter().enumerate() {
         let before = runner::check_step(&sb, &step.checked_once(), i, None, &mut |_, _| {});
         for c in &before.checks {
@@ -173,6 +182,7 @@ fn run_lab(lab: &Lab) {
     ignore = "needs root: network namespaces and iptables (CI runs as root)"
 )]
 fn every_linux_lab_fails_before_and_passes_after_each_solution_without_touching_the_host() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // SAFETY: set before any thread starts.
     unsafe { std::env::set_var("LAYERLAB_EXE", env!("CARGO_BIN_EXE_layerlab")) };
     // Sandboxes of this run only: another run on the same machine (its
@@ -198,6 +208,50 @@ fn every_linux_lab_fails_before_and_passes_after_each_solution_without_touching_
         }
     });
     assert_eq!(before, host_network(), "a lab changed the host's network");
+    let _ = std::fs::remove_dir_all(state);
+}
+
+#[test]
+#[cfg_attr(
+    not(as_root),
+    ignore = "needs root: network namespaces and iptables (CI runs as root)"
+)]
+fn labs_pass_in_confined_sandboxes_too_router_and_dnat_by_default() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: set while no other test runs (the lock above).
+    unsafe { std::env::set_var("LAYERLAB_EXE", env!("CARGO_BIN_EXE_layerlab")) };
+    let state = std::env::temp_dir().join(format!("layerlab-confined-test-{}", std::process::id()));
+    // SAFETY: as above.
+    unsafe { std::env::set_var("LAYERLAB_SANDBOX_DIR", &state) };
+    let before = host_network();
+    // LAYERLAB_CONFINED_LABS=all (or a list) runs more labs confined.
+    let wanted = std::env::var("LAYERLAB_CONFINED_LABS").unwrap_or_else(|_| "router,dnat".into());
+    let ids: Vec<String> = layerlab_labs::labs()
+        .iter()
+        .filter(|l| l.needs == Needs::Sandbox)
+        .map(|l| l.id.clone())
+        .filter(|id| wanted == "all" || wanted.split(',').any(|w| w.trim() == id))
+        .collect();
+    assert!(!ids.is_empty(), "no sandbox lab matches {wanted}");
+    for id in &ids {
+        let lab = layerlab_labs::labs()
+            .iter()
+            .find(|l| &l.id == id)
+            .expect("lab");
+        let sb = Sandbox::create_confined(
+            &format!("test-learner/{id}"),
+            Owner::Process(std::process::id()),
+            &layerlab_labs::confine::Confine::default(),
+        )
+        .expect("confined sandbox");
+        assert!(sb.confined.is_some());
+        run_lab_in(lab, sb);
+    }
+    assert_eq!(
+        before,
+        host_network(),
+        "a confined lab changed the host's network"
+    );
     let _ = std::fs::remove_dir_all(state);
 }
 

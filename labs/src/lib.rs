@@ -9,6 +9,7 @@
 //! and cluster labs (through `layerlab-kube`) behind one API.
 
 pub mod capture;
+pub mod confine;
 pub mod exec;
 pub mod hello;
 pub mod run;

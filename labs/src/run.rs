@@ -108,6 +108,18 @@ pub struct RunOptions {
     pub kubeconfig: Option<PathBuf>,
     /// The runtime for cluster work (default: one of the [`Labs`]' own).
     pub runtime: Option<Handle>,
+    /// Shared machines: sandboxes confined, one per learner per lab.
+    pub confine: Option<Confinement>,
+}
+
+/// Confined sandboxes for one learner (the workshop server): keyed
+/// `learner/lab`, started with [`Sandbox::create_confined`].
+#[derive(Debug, Clone)]
+pub struct Confinement {
+    /// The learner's id (part of the sandbox key).
+    pub learner: String,
+    /// Host uid, limits, folders to hide.
+    pub confine: crate::confine::Confine,
 }
 
 impl Default for RunOptions {
@@ -117,6 +129,7 @@ impl Default for RunOptions {
             context: None,
             kubeconfig: None,
             runtime: None,
+            confine: None,
         }
     }
 }
@@ -215,21 +228,33 @@ impl Labs {
         Ok((kube, rt))
     }
 
+    /// The sandbox's name: the lab's id, or `learner/lab` when confined.
+    fn sandbox_key(&self, lab: &Lab) -> String {
+        match &self.opts.confine {
+            Some(c) => format!("{}/{}", c.learner, lab.id),
+            None => lab.id.clone(),
+        }
+    }
+
     /// The one place that tells sandbox labs from cluster labs.
     fn backend(&self, lab: &'static Lab, start: Start) -> Result<Arc<dyn Backend>, RunError> {
         match lab.needs {
             Needs::Sandbox => {
                 let sb = match start {
-                    Start::Existing => Sandbox::find(&lab.id)
+                    Start::Existing => Sandbox::find(&self.sandbox_key(lab))
                         .ok_or_else(|| RunError::NotRunning(lab.id.clone()))?,
                     Start::Ensure | Start::Fresh => {
                         if let Some(missing) = crate::tools::check_lab_tools(lab) {
                             return Err(missing.into());
                         }
-                        if start == Start::Fresh {
-                            Sandbox::create(&lab.id, self.opts.owner)?
-                        } else {
-                            Sandbox::ensure(&lab.id, self.opts.owner)?
+                        let (key, owner) = (self.sandbox_key(lab), self.opts.owner);
+                        match (&self.opts.confine, start) {
+                            (Some(c), Start::Fresh) => {
+                                Sandbox::create_confined(&key, owner, &c.confine)?
+                            }
+                            (Some(c), _) => Sandbox::ensure_confined(&key, owner, &c.confine)?,
+                            (None, Start::Fresh) => Sandbox::create(&lab.id, owner)?,
+                            (None, _) => Sandbox::ensure(&lab.id, owner)?,
                         }
                     }
                 };
@@ -297,7 +322,7 @@ impl Labs {
         if lab.needs == Needs::Kind {
             return Err(RunError::SharedCluster);
         }
-        Ok(match Sandbox::find(&lab.id) {
+        Ok(match Sandbox::find(&self.sandbox_key(lab)) {
             Some(sb) => {
                 sb.destroy();
                 true
