@@ -340,28 +340,20 @@ impl Sandbox {
         //    unprivileged user namespace would deny it.
         // 3. Then bwrap makes the other namespaces and mounts, as root of
         //    that user namespace: capabilities there, none on the host.
-        let mut cmd = Command::new("setpriv");
-        cmd.args([
-            "--reuid",
-            &uid,
-            "--regid",
-            &uid,
-            "--clear-groups",
-            "--inh-caps=-all",
-        ])
-        .args(["unshare", "--user", "--", "bash", "-c"])
-        .arg("echo ns && read -r go && [ \"$go\" = go ] && exec bwrap \"$@\"")
-        .arg("layerlab-sandbox")
-        .args(crate::confine::bwrap_args(
-            conf, &dir, &exe_dir, &root, holder,
-        ))
-        .env_clear()
-        .env("PATH", confined_path(&dir))
-        .env("HOME", "/root")
-        .env("LAYERLAB_LAB", key)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        let mut cmd = as_uid(conf.uid);
+        cmd.args(["unshare", "--user", "--", "bash", "-c"])
+            .arg("echo ns && read -r go && [ \"$go\" = go ] && exec bwrap \"$@\"")
+            .arg("layerlab-sandbox")
+            .args(crate::confine::bwrap_args(
+                conf, &dir, &exe_dir, &root, holder,
+            ))
+            .env_clear()
+            .env("PATH", confined_path(&dir))
+            .env("HOME", "/root")
+            .env("LAYERLAB_LAB", key)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         // No no_new_privs here: bwrap must gain its capabilities inside the
         // new user namespace when it is executed (it sets no_new_privs itself).
         join_cgroups_before_exec(&mut cmd, cgroups.procs_files(), true, false);
@@ -469,16 +461,7 @@ impl Sandbox {
         // nsenter itself runs as the sandbox's uid (which owns the user
         // namespace, so it may enter), so not even its waiting parent, left
         // outside the PID namespace, is host root.
-        let uid = c.uid.to_string();
-        let mut cmd = Command::new("setpriv");
-        cmd.args([
-            "--reuid",
-            &uid,
-            "--regid",
-            &uid,
-            "--clear-groups",
-            "--inh-caps=-all",
-        ]);
+        let mut cmd = as_uid(c.uid);
         cmd.arg("nsenter").arg("-t").arg(self.pid.to_string());
         cmd.args(["-U", "-n", "-m", "-p", "-i", "-u", "-r", "--wd=/", "--"]);
         cmd.args(argv);
@@ -590,6 +573,22 @@ fn join_cgroups_before_exec(
             Ok(())
         });
     }
+}
+
+/// `setpriv` to `uid` (and its group), with no supplementary groups and no
+/// inheritable capabilities: what follows runs as that unprivileged user.
+fn as_uid(uid: u32) -> Command {
+    let id = uid.to_string();
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        "--reuid",
+        &id,
+        "--regid",
+        &id,
+        "--clear-groups",
+        "--inh-caps=-all",
+    ]);
+    cmd
 }
 
 /// PATH inside the sandbox: our own binary's folder first, so
