@@ -1336,17 +1336,7 @@ impl<'a> Walker<'a> {
         }
         let mut b = LayerBuilder::new("payload", what, off);
         let data = self.bytes(off, end);
-        let preview: String = data
-            .iter()
-            .take(32)
-            .map(|&c| {
-                if (0x20..0x7f).contains(&c) {
-                    c as char
-                } else {
-                    '.'
-                }
-            })
-            .collect();
+        let preview: String = data.iter().take(32).map(|&c| names::printable(c)).collect();
         b.field(
             "data",
             "Data",

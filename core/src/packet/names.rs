@@ -332,3 +332,12 @@ pub fn sll_packet_type(t: u16) -> &'static str {
         _ => "unknown",
     }
 }
+
+/// A byte as a hex dump shows it: printable ASCII as itself, anything else as `.`.
+pub fn printable(b: u8) -> char {
+    if (0x20..0x7f).contains(&b) {
+        b as char
+    } else {
+        '.'
+    }
+}

@@ -352,16 +352,7 @@ pub fn hex_dump(out: &mut impl Write, data: &[u8]) -> io::Result<()> {
                 write!(out, " ")?;
             }
         }
-        let ascii: String = chunk
-            .iter()
-            .map(|&c| {
-                if (0x20..0x7f).contains(&c) {
-                    c as char
-                } else {
-                    '.'
-                }
-            })
-            .collect();
+        let ascii: String = chunk.iter().map(|&c| super::names::printable(c)).collect();
         writeln!(out, " |{ascii}|")?;
     }
     Ok(())

@@ -858,11 +858,7 @@ fn draw_hex(frame: &mut Frame<'_>, area: Rect, pane: &mut JourneyPane, t: &Theme
                 let pad_w = pad * 3 + usize::from(per_line == 16 && end - start <= 8);
                 spans.push(Span::raw(format!("{}  ", " ".repeat(pad_w))));
                 for (i, &b) in data.iter().enumerate().take(end).skip(start) {
-                    let c = if (0x20..0x7f).contains(&b) {
-                        b as char
-                    } else {
-                        '.'
-                    };
+                    let c = layerlab_core::packet::names::printable(b);
                     spans.push(Span::styled(c.to_string(), style_of(i)));
                 }
             }
