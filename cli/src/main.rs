@@ -71,6 +71,18 @@ enum Command {
         /// browser's (learners open `/?learner=NAME`).
         #[arg(long, value_name = "DIR")]
         learners: Option<std::path::PathBuf>,
+        /// Run a workshop from this TOML file (title, chapters, labs, hours,
+        /// join code): learners join at /join, each in their own confined
+        /// sandboxes; needs root. See docs/workshop-guide.md.
+        #[arg(long, value_name = "FILE")]
+        workshop: Option<std::path::PathBuf>,
+        /// The workshop's data folder: roster, session key, instructor
+        /// token, learners' progress (kept across restarts).
+        #[arg(long, value_name = "DIR", default_value = "/var/lib/layerlab")]
+        data: std::path::PathBuf,
+        /// Host uid learners' sandboxes run as (root only inside them).
+        #[arg(long, value_name = "UID", default_value_t = 65534)]
+        sandbox_uid: u32,
         /// Log JSON lines instead of text (filter with RUST_LOG).
         #[arg(long)]
         log_json: bool,
@@ -101,6 +113,9 @@ fn main() -> ExitCode {
             context,
             no_labs,
             learners,
+            workshop,
+            data,
+            sandbox_uid,
             log_json,
             health_check,
         }) => serve(
@@ -110,6 +125,9 @@ fn main() -> ExitCode {
                 context,
                 labs: !no_labs,
                 learners,
+                workshop,
+                data,
+                sandbox_uid,
                 log_json,
                 ..Default::default()
             },

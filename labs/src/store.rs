@@ -152,30 +152,11 @@ impl ProgressStore {
 
     /// Saves progress atomically.
     pub fn save(&self, progress: &Progress) -> Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
-        let tmp = self.temp_path();
-        let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(progress.to_json().as_bytes())?;
-            f.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            // Make the rename itself durable.
-            File::open(dir)?.sync_all()
-        };
-        write()
-            .inspect_err(|_| {
-                let _ = fs::remove_file(&tmp);
-            })
+        if let Some(dir) = self.path.parent() {
+            fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+        }
+        write_atomically(&self.path, progress.to_json().as_bytes())
             .map_err(io("cannot save progress to", &self.path))
-    }
-
-    fn temp_path(&self) -> PathBuf {
-        // Unique per save, so two threads saving at once never share one.
-        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.path
-            .with_extension(format!("json.tmp-{}-{n}", std::process::id()))
     }
 
     /// Temp files left by a process killed mid-save are garbage: the real file
@@ -194,6 +175,31 @@ impl ProgressStore {
             }
         }
     }
+}
+
+/// Writes `bytes` to `path` so that a crash leaves either the old file or
+/// the new one, never a mix: a unique temp file beside it, fsync, rename,
+/// fsync of the folder (which makes the rename itself durable).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // Unique per write, so two threads writing at once never share one.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!("{name}.tmp-{}-{n}", std::process::id()));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    };
+    write().inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
 }
 
 /// Now, as core's timestamp.

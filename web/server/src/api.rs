@@ -2,6 +2,7 @@
 
 use crate::error::{ApiError, shorten};
 use crate::labs::{CheckEvent, Lifecycle};
+use crate::workshop::Caller;
 use crate::{AppState, JsonDoc};
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -113,6 +114,26 @@ fn find_lab(id: &str) -> Result<&'static Lab, ApiError> {
         .ok_or_else(|| ApiError::not_found("lab", id))
 }
 
+/// The lab `id` for a run by `who`: in a workshop only its labs, and only
+/// while it is open (the instructor may try labs at any time).
+fn lab_for(state: &AppState, who: &Caller, id: &str) -> Result<&'static Lab, ApiError> {
+    let lab = find_lab(id)?;
+    if let Some(w) = &state.workshop {
+        if !w.plan.has_lab(id) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("lab `{}` is not part of this workshop", shorten(id)),
+            ));
+        }
+        if *who != Caller::Instructor
+            && let Some(why) = w.plan.closed_at(crate::workshop::unix_now())
+        {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, why));
+        }
+    }
+    Ok(lab)
+}
+
 /// Step `n` (1-based) of `lab`, or a 404 saying which steps exist.
 fn check_step(lab: &Lab, n: u32) -> Result<usize, ApiError> {
     let n = n as usize;
@@ -133,48 +154,55 @@ fn check_step(lab: &Lab, n: u32) -> Result<usize, ApiError> {
 /// `GET /api/labs/{id}/status`: whether its sandbox runs; starts nothing.
 pub(crate) async fn lab_status(
     State(state): State<AppState>,
+    who: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let lab = find_lab(&id)?;
-    Ok(no_store(Json(state.labs.status(lab).await)))
+    let lab = lab_for(&state, &who, &id)?;
+    Ok(no_store(Json(state.labs.status(&who, lab).await)))
 }
 
 /// `POST /api/labs/{id}/start`.
 pub(crate) async fn lab_start(
     state: State<AppState>,
+    who: Caller,
     id: Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    lifecycle(state, id, headers, Lifecycle::Start).await
+    lifecycle(state, who, id, headers, Lifecycle::Start).await
 }
 
 /// `POST /api/labs/{id}/stop`.
 pub(crate) async fn lab_stop(
     state: State<AppState>,
+    who: Caller,
     id: Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    lifecycle(state, id, headers, Lifecycle::Stop).await
+    lifecycle(state, who, id, headers, Lifecycle::Stop).await
 }
 
 /// `POST /api/labs/{id}/reset`.
 pub(crate) async fn lab_reset(
     state: State<AppState>,
+    who: Caller,
     id: Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    lifecycle(state, id, headers, Lifecycle::Reset).await
+    lifecycle(state, who, id, headers, Lifecycle::Reset).await
 }
 
 async fn lifecycle(
     State(state): State<AppState>,
+    who: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     action: Lifecycle,
 ) -> Result<Response, ApiError> {
     state.guard(&headers)?;
-    let lab = find_lab(&id)?;
-    Ok(no_store(Json(state.labs.lifecycle(lab, action).await?)))
+    let lab = lab_for(&state, &who, &id)?;
+    Ok(no_store(Json(
+        state.labs.lifecycle(&who, lab, action).await?,
+    )))
 }
 
 /// `POST /api/labs/{id}/steps/{n}/check`: the request is validated in full
@@ -184,6 +212,7 @@ async fn lifecycle(
 /// `error`) event.
 pub(crate) async fn check(
     State(state): State<AppState>,
+    who: Caller,
     Path((id, step)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -203,11 +232,11 @@ pub(crate) async fn check(
             ));
         }
     };
-    let lab = find_lab(&id)?;
+    let lab = lab_for(&state, &who, &id)?;
     let step = check_step(lab, step)?;
     state.labs.ensure_enabled()?;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    tokio::spawn(state.labs.clone().check(lab, step, answer, tx));
+    tokio::spawn(state.labs.clone().check(who, lab, step, answer, tx));
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
         let e = rx.recv().await?;
         let name = match &e {
@@ -234,14 +263,15 @@ pub(crate) async fn check(
 /// `POST /api/labs/{id}/steps/{n}/solve`.
 pub(crate) async fn solve(
     State(state): State<AppState>,
+    who: Caller,
     Path((id, step)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     state.guard(&headers)?;
     let step = parse_step(&step)?;
-    let lab = find_lab(&id)?;
+    let lab = lab_for(&state, &who, &id)?;
     let step = check_step(lab, step)?;
-    state.labs.solve(lab, step).await?;
+    state.labs.solve(&who, lab, step).await?;
     Ok(no_store(Json(serde_json::json!({
         "lab": lab.id,
         "step": step,
@@ -253,13 +283,14 @@ pub(crate) async fn solve(
 /// capture check recorded on its last run, as a journey (JSON or postcard).
 pub(crate) async fn capture_journey(
     State(state): State<AppState>,
+    who: Caller,
     Path((id, step, check)): Path<(String, String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let step = parse_step(&step)?;
     let check = parse_number("check", &check)? as usize;
-    let lab = find_lab(&id)?;
+    let lab = lab_for(&state, &who, &id)?;
     let step = check_step(lab, step)?;
     let checks = lab.steps[step - 1].checks.len();
     if check > checks {
@@ -271,7 +302,7 @@ pub(crate) async fn capture_journey(
             ),
         ));
     }
-    let journey = state.labs.capture_journey(lab, step, check).await?;
+    let journey = state.labs.capture_journey(&who, lab, step, check).await?;
     let mut res = JsonDoc::new(&journey).respond(&headers, query.as_deref());
     // A new check run replaces the capture: never cache it.
     res.headers_mut()
@@ -286,6 +317,7 @@ const COMMAND_LIMIT: usize = 4096;
 /// sandbox and answers its exit code and (cut) output.
 pub(crate) async fn console(
     State(state): State<AppState>,
+    who: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -308,8 +340,10 @@ pub(crate) async fn console(
             ));
         }
     };
-    let lab = find_lab(&id)?;
-    Ok(no_store(Json(state.labs.console(lab, command).await?)))
+    let lab = lab_for(&state, &who, &id)?;
+    Ok(no_store(Json(
+        state.labs.console(&who, lab, command).await?,
+    )))
 }
 
 /// The server's learner sessions, or a 404 saying how to turn them on.
@@ -322,16 +356,42 @@ fn learner_sessions(state: &AppState) -> Result<&crate::learners::Learners, ApiE
     })
 }
 
-/// `GET /api/learners`: everyone with progress on this server, with counts.
-pub(crate) async fn learners(State(state): State<AppState>) -> Result<Response, ApiError> {
+/// In a workshop, learners reach only their own progress and the
+/// instructor everyone's; elsewhere anyone may (the `--learners` folder of
+/// a single-user server).
+fn may_see(who: &Caller, name: &str) -> Result<(), ApiError> {
+    match who {
+        Caller::Local | Caller::Instructor => Ok(()),
+        Caller::Learner(id) if id == name => Ok(()),
+        Caller::Learner(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "in a workshop you can reach only your own progress",
+        )),
+    }
+}
+
+/// `GET /api/learners`: everyone with progress on this server, with counts
+/// (in a workshop: the instructor only).
+pub(crate) async fn learners(
+    State(state): State<AppState>,
+    who: Caller,
+) -> Result<Response, ApiError> {
+    if matches!(who, Caller::Learner(_)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "only the instructor sees the class list",
+        ));
+    }
     Ok(no_store(Json(learner_sessions(&state)?.list().await?)))
 }
 
 /// `GET /api/learners/{name}/progress`: what the server holds for them.
 pub(crate) async fn learner_progress(
     State(state): State<AppState>,
+    who: Caller,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
+    may_see(&who, &name)?;
     Ok(no_store(Json(
         learner_sessions(&state)?.progress(&name).await?,
     )))
@@ -341,11 +401,19 @@ pub(crate) async fn learner_progress(
 /// merged into the server's copy; answers the merged progress.
 pub(crate) async fn sync_progress(
     State(state): State<AppState>,
+    who: Caller,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     state.guard(&headers)?;
+    may_see(&who, &name)?;
+    if who == Caller::Instructor {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "progress is the learner's to send, not the instructor's",
+        ));
+    }
     let sessions = learner_sessions(&state)?;
     let body = body.map_err(body_error)?;
     let incoming = std::str::from_utf8(&body)
@@ -369,17 +437,39 @@ pub(crate) struct ReportQuery {
 /// latest result of every step checked on this server, for grading.
 pub(crate) async fn report(
     State(state): State<AppState>,
+    who: Caller,
     Path(id): Path<String>,
     query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let lab = find_lab(&id)?;
-    let learner = q
-        .learner
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| shorten(l.trim()))
-        .unwrap_or_else(|| "web learner".to_string());
-    let report = state.labs.report(lab, learner);
+    let lab = lab_for(&state, &who, &id)?;
+    let asked = q.learner.filter(|l| !l.trim().is_empty());
+    let (seat, learner) = match (&state.workshop, &who) {
+        (None, _) => (
+            None,
+            asked
+                .map(|l| shorten(l.trim()))
+                .unwrap_or_else(|| "web learner".to_string()),
+        ),
+        // A learner's report is their own, whatever they ask for.
+        (Some(w), Caller::Learner(id)) => (
+            Some(id.clone()),
+            w.member(id).map_or_else(|| id.clone(), |m| m.name),
+        ),
+        (Some(w), _) => {
+            let id = asked.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "name the learner: ?learner=ID (ids are in GET /api/workshop/learners)",
+                )
+            })?;
+            let m = w
+                .member(id.trim())
+                .ok_or_else(|| ApiError::not_found("learner", id.trim()))?;
+            (Some(m.id), m.name)
+        }
+    };
+    let report = state.labs.report(seat.as_deref(), lab, learner);
     let (body, mime, ext) = match q.format.as_deref().unwrap_or("json") {
         "json" => (report.to_json(), "application/json", "json"),
         "junit" => (report.to_junit(), "application/xml", "xml"),

@@ -10,15 +10,17 @@
 //! runtime.
 
 use crate::error::ApiError;
+use crate::workshop::Caller;
 use axum::http::StatusCode;
 use layerlab_core::Journey;
 use layerlab_core::lab::{CheckResult, CommandOutput, Lab, LabReport, Needs, StepResult};
-use layerlab_labs::run::{LabRun, Labs, Pace, RunError, RunOptions};
+use layerlab_labs::confine::Confine;
+use layerlab_labs::run::{Confinement, LabRun, Labs, Pace, RunError, RunOptions};
 use layerlab_labs::sandbox::Owner;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 use tracing::{info, warn};
 
@@ -36,22 +38,31 @@ pub const CONSOLE_OUTPUT_LIMIT: usize = 64 * 1024;
 /// Most packets of a capture shown as journey hops.
 const CAPTURE_HOPS: usize = 2000;
 
-/// The labs engine: one per server.
+/// Whose lab run: `None` for the single user of a server without
+/// `--workshop`, else the learner's id.
+type Seat = Option<String>;
+
+/// The labs engine: one per server. In a workshop each learner has their
+/// own lab runs (confined sandboxes keyed `learner/lab`); results, idle
+/// times and sandboxes are all kept per learner.
 pub struct LabEngine {
     /// Why lab runs are refused, if they are (`--no-labs`, or a server
     /// reachable from the network).
     refused: Option<String>,
     /// kube context for kind labs (`--context`).
     context: Option<String>,
-    /// The lab runs (made on first use, on the server's runtime).
-    labs: std::sync::OnceLock<Arc<Labs>>,
+    /// Workshops: how learners' sandboxes are confined.
+    confine: Option<Confine>,
+    /// The lab runs per seat (made on first use, on the server's runtime).
+    labs: Mutex<HashMap<Seat, Arc<Labs>>>,
     runs: Semaphore,
     /// Serializes sandbox creation and removal per server.
     lifecycle: tokio::sync::Mutex<()>,
-    /// Labs this server started (their sandboxes go at shutdown).
-    started: Mutex<BTreeSet<&'static str>>,
-    /// Latest result per lab and step (1-based), for the report.
-    latest: Mutex<HashMap<String, BTreeMap<usize, StepResult>>>,
+    /// Labs this server started, per seat, with their last use (their
+    /// sandboxes go when idle too long, and at shutdown).
+    started: Mutex<BTreeMap<(Seat, &'static str), Instant>>,
+    /// Latest result per seat, lab and step (1-based), for the report.
+    latest: Mutex<HashMap<(Seat, String), BTreeMap<usize, StepResult>>>,
 }
 
 impl std::fmt::Debug for LabEngine {
@@ -119,43 +130,61 @@ impl LabEngine {
         let refused = (!enabled).then(|| {
             "labs are turned off on this server (it was started with --no-labs)".to_string()
         });
-        Self::with_refusal(refused, context)
+        Self::with_refusal(refused, context, None)
     }
 
     /// The engine of a server started with `opts`: labs only where they
-    /// cannot hand the machine to strangers. A lab sandbox runs whatever its
-    /// learner types as this server's user, so a server reachable from the
-    /// network refuses lab runs (saying why) instead of opening a shell on
-    /// its host to anyone who can reach the port.
-    pub fn for_server(labs: bool, bind: std::net::IpAddr, context: Option<String>) -> Self {
-        if labs && !bind.is_loopback() {
+    /// cannot hand the machine to strangers. A plain lab sandbox runs
+    /// whatever its learner types as this server's user, so a server
+    /// reachable from the network refuses lab runs (saying why) unless it
+    /// runs a workshop, whose sandboxes are confined (`confine`).
+    pub fn for_server(
+        labs: bool,
+        bind: std::net::IpAddr,
+        context: Option<String>,
+        confine: Option<Confine>,
+    ) -> Self {
+        if labs && !bind.is_loopback() && confine.is_none() {
             return Self::with_refusal(
                 Some(format!(
                     "labs are off on this server: it listens on {bind}, reachable from the network, \
                      and a lab sandbox runs its learner's commands as the server's user; \
-                     serve labs on 127.0.0.1 (reach it through an SSH tunnel), or run the course only"
+                     serve labs on 127.0.0.1 (reach it through an SSH tunnel), run a workshop \
+                     (`--workshop`: confined sandboxes per learner), or run the course only"
                 )),
                 context,
+                None,
             );
         }
-        Self::new(labs, context)
+        let mut engine = Self::new(labs, context);
+        engine.confine = confine;
+        engine
     }
 
-    fn with_refusal(refused: Option<String>, context: Option<String>) -> Self {
+    fn with_refusal(
+        refused: Option<String>,
+        context: Option<String>,
+        confine: Option<Confine>,
+    ) -> Self {
         Self {
             refused,
             context,
-            labs: std::sync::OnceLock::new(),
+            confine,
+            labs: Mutex::new(HashMap::new()),
             runs: Semaphore::new(RUNS_AT_ONCE),
             lifecycle: tokio::sync::Mutex::new(()),
-            started: Mutex::new(BTreeSet::new()),
+            started: Mutex::new(BTreeMap::new()),
             latest: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Runs cluster labs on this connection (tests: a stand-in API server).
+    /// Runs the single user's cluster labs on this connection (tests: a
+    /// stand-in API server).
     pub fn with_labs(self, labs: Labs) -> Self {
-        let _ = self.labs.set(Arc::new(labs));
+        self.labs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(None, Arc::new(labs));
         self
     }
 
@@ -167,14 +196,30 @@ impl LabEngine {
         }
     }
 
-    /// The lab runs; made on first use so that they share the server's runtime.
-    fn labs(&self) -> Arc<Labs> {
-        self.labs
-            .get_or_init(|| {
+    /// Whose runs a caller's requests act on. In a workshop every caller
+    /// has a seat of their own; confinement is never skipped there.
+    fn seat(&self, who: &Caller) -> Seat {
+        who.learner().map(String::from)
+    }
+
+    /// The seat's lab runs; made on first use so that they share the
+    /// server's runtime.
+    fn labs(&self, seat: &Seat) -> Arc<Labs> {
+        let mut all = self.labs.lock().unwrap_or_else(|e| e.into_inner());
+        all.entry(seat.clone())
+            .or_insert_with(|| {
+                let confine = match (&self.confine, seat) {
+                    (Some(c), Some(learner)) => Some(Confinement {
+                        learner: learner.clone(),
+                        confine: c.clone(),
+                    }),
+                    _ => None,
+                };
                 Arc::new(Labs::new(RunOptions {
                     owner: Owner::Process(std::process::id()),
                     context: self.context.clone(),
                     runtime: tokio::runtime::Handle::try_current().ok(),
+                    confine,
                     ..RunOptions::default()
                 }))
             })
@@ -182,8 +227,8 @@ impl LabEngine {
     }
 
     /// Whether the lab runs (no side effects).
-    pub async fn status(&self, lab: &'static Lab) -> LabStatus {
-        let labs = self.labs();
+    pub async fn status(&self, who: &Caller, lab: &'static Lab) -> LabStatus {
+        let labs = self.labs(&self.seat(who));
         let info = blocking(move || labs.info(lab)).await.ok();
         LabStatus {
             lab: lab.id.clone(),
@@ -199,28 +244,29 @@ impl LabEngine {
     }
 
     /// Starts the lab's sandbox (or connects to the cluster) if needed.
-    pub async fn start(&self, lab: &'static Lab) -> Result<LabStatus, ApiError> {
+    pub async fn start(&self, who: &Caller, lab: &'static Lab) -> Result<LabStatus, ApiError> {
         self.ensure_enabled()?;
-        self.run_of(lab).await?;
-        Ok(self.status(lab).await)
+        self.run_of(who, lab).await?;
+        Ok(self.status(who, lab).await)
     }
 
     /// The lab's run, started or connected on first use. A sandbox stopped
     /// from a terminal (`layerlab lab stop`) is started again.
-    async fn run_of(&self, lab: &'static Lab) -> Result<LabRun, ApiError> {
-        let labs = self.labs();
+    async fn run_of(&self, who: &Caller, lab: &'static Lab) -> Result<LabRun, ApiError> {
+        let seat = self.seat(who);
+        let labs = self.labs(&seat);
         let _one_at_a_time = self.lifecycle.lock().await;
         let run = blocking(move || labs.start(lab))
             .await?
             .map_err(unavailable)?;
         if run.started_now() {
             let info = run.info();
-            info!(lab = %lab.id, rootless = ?info.rootless, context = ?info.context, "lab started");
+            info!(lab = %lab.id, learner = ?seat, rootless = ?info.rootless, context = ?info.context, "lab started");
         }
         self.started
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(&lab.id);
+            .insert((seat, &lab.id), Instant::now());
         Ok(run)
     }
 
@@ -229,6 +275,7 @@ impl LabEngine {
     /// becomes an error event.
     pub async fn check(
         self: Arc<Self>,
+        who: Caller,
         lab: &'static Lab,
         step: usize,
         answer: Option<String>,
@@ -236,7 +283,7 @@ impl LabEngine {
     ) {
         let result = async {
             self.ensure_enabled()?;
-            let run = self.run_of(lab).await?;
+            let run = self.run_of(&who, lab).await?;
             let _turn = self.runs.acquire().await.map_err(|_| closing())?;
             // Checks report from inside the run (for cluster labs, from
             // inside this runtime), where nothing may block: one event per
@@ -265,7 +312,7 @@ impl LabEngine {
             self.latest
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .entry(lab.id.clone())
+                .entry((self.seat(&who), lab.id.clone()))
                 .or_default()
                 .insert(step, result.clone());
             Ok::<_, ApiError>(result)
@@ -279,31 +326,43 @@ impl LabEngine {
     }
 
     /// Applies step `step`'s setup and solution commands.
-    pub async fn solve(&self, lab: &'static Lab, step: usize) -> Result<(), ApiError> {
+    pub async fn solve(
+        &self,
+        who: &Caller,
+        lab: &'static Lab,
+        step: usize,
+    ) -> Result<(), ApiError> {
         self.ensure_enabled()?;
-        let run = self.run_of(lab).await?;
+        let run = self.run_of(who, lab).await?;
         let _turn = self.runs.acquire().await.map_err(|_| closing())?;
         blocking(move || run.solve(step - 1))
             .await?
             .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))
     }
 
-    /// Runs one console command in the lab's sandbox; labs without one
-    /// (cluster labs) are refused: a console there would be a shell on the
+    /// The lab's run for a shell or command: labs without a sandbox
+    /// (cluster labs) are refused, since their shell would run on the
     /// server's own machine.
-    pub async fn console(
-        &self,
-        lab: &'static Lab,
-        command: String,
-    ) -> Result<CommandOutput, ApiError> {
+    async fn isolated_run(&self, who: &Caller, lab: &'static Lab) -> Result<LabRun, ApiError> {
         self.ensure_enabled()?;
-        let run = self.run_of(lab).await?;
+        let run = self.run_of(who, lab).await?;
         if !run.info().isolated {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "this lab has no sandbox: its commands would run on the server's machine itself; run kubectl in your own terminal",
             ));
         }
+        Ok(run)
+    }
+
+    /// Runs one console command in the lab's sandbox.
+    pub async fn console(
+        &self,
+        who: &Caller,
+        lab: &'static Lab,
+        command: String,
+    ) -> Result<CommandOutput, ApiError> {
+        let run = self.isolated_run(who, lab).await?;
         let _turn = self.runs.acquire().await.map_err(|_| closing())?;
         let limit = CONSOLE_OUTPUT_LIMIT;
         // Output is cut where it runs (head), so a chatty command stops
@@ -312,48 +371,68 @@ impl LabEngine {
         blocking(move || run.run_command(&script, CONSOLE_TIMEOUT)).await
     }
 
+    /// Marks the caller's lab as in use now (a terminal keystroke), so it
+    /// is not reclaimed as idle.
+    pub fn touch(&self, who: &Caller, lab: &'static Lab) {
+        if let Some(t) = self
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(&(self.seat(who), lab.id.as_str()))
+        {
+            *t = Instant::now();
+        }
+    }
+
     /// Starts, stops or resets the lab's sandbox.
     pub async fn lifecycle(
         &self,
+        who: &Caller,
         lab: &'static Lab,
         action: Lifecycle,
     ) -> Result<LabStatus, ApiError> {
         match action {
-            Lifecycle::Start => self.start(lab).await,
-            Lifecycle::Stop => self.stop(lab).await,
+            Lifecycle::Start => self.start(who, lab).await,
+            Lifecycle::Stop => self.stop(who, lab).await,
             Lifecycle::Reset => {
-                self.stop(lab).await?;
-                self.start(lab).await
+                self.stop(who, lab).await?;
+                self.start(who, lab).await
             }
         }
     }
 
     /// Removes the lab's sandbox (and forgets its results).
-    pub async fn stop(&self, lab: &'static Lab) -> Result<LabStatus, ApiError> {
+    pub async fn stop(&self, who: &Caller, lab: &'static Lab) -> Result<LabStatus, ApiError> {
         self.ensure_enabled()?;
+        let seat = self.seat(who);
         {
-            let labs = self.labs();
+            let labs = self.labs(&seat);
             let _one_at_a_time = self.lifecycle.lock().await;
             blocking(move || labs.stop(lab))
                 .await?
                 .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         }
+        self.forget(&seat, lab);
+        Ok(self.status(who, lab).await)
+    }
+
+    fn forget(&self, seat: &Seat, lab: &'static Lab) {
         self.started
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(lab.id.as_str());
+            .remove(&(seat.clone(), lab.id.as_str()));
         self.latest
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&lab.id);
-        Ok(self.status(lab).await)
+            .remove(&(seat.clone(), lab.id.clone()));
     }
 
-    /// The report of the latest result of every step; steps never checked
-    /// on this server count as failed with no checks.
-    pub fn report(&self, lab: &Lab, learner: String) -> LabReport {
+    /// The report of the latest result of every step of `learner`'s run
+    /// (`None`: the single user); steps never checked on this server count
+    /// as failed with no checks.
+    pub fn report(&self, seat: Option<&str>, lab: &Lab, learner: String) -> LabReport {
         let latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
-        let seen = latest.get(&lab.id);
+        let seen = latest.get(&(seat.map(String::from), lab.id.clone()));
         LabReport::of(lab, learner, |n| seen.and_then(|m| m.get(&n).cloned()))
     }
 
@@ -361,6 +440,7 @@ impl LabEngine {
     /// last run, as a journey the page animates like the authored ones.
     pub async fn capture_journey(
         &self,
+        who: &Caller,
         lab: &'static Lab,
         step: usize,
         check: usize,
@@ -374,7 +454,7 @@ impl LabEngine {
                 ),
             )
         };
-        let labs = self.labs();
+        let labs = self.labs(&self.seat(who));
         let bytes = blocking(move || {
             labs.existing(lab)
                 .ok()
@@ -402,15 +482,44 @@ impl LabEngine {
         Ok(journey)
     }
 
+    /// Removes sandboxes unused for `idle` (blocking); answers the
+    /// learner and lab of each one removed.
+    pub fn reclaim_idle(&self, idle: Duration) -> Vec<(Seat, &'static str)> {
+        let stale: Vec<(Seat, &'static str)> = self
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, used)| used.elapsed() >= idle)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut removed = Vec::new();
+        for (seat, id) in stale {
+            let Ok(lab) = layerlab_labs::find(id) else {
+                continue;
+            };
+            match self.labs(&seat).stop(lab) {
+                Ok(true) => {
+                    info!(lab = %id, learner = ?seat, idle_s = idle.as_secs(), "idle sandbox removed");
+                    self.forget(&seat, lab);
+                    removed.push((seat, id));
+                }
+                Ok(false) => self.forget(&seat, lab),
+                // Cluster labs have no sandbox to reclaim (stop refuses).
+                Err(_) => {}
+            }
+        }
+        removed
+    }
+
     /// Removes the sandboxes this server started (at shutdown).
     pub fn shutdown(&self) {
         let started = std::mem::take(&mut *self.started.lock().unwrap_or_else(|e| e.into_inner()));
-        let labs = self.labs();
-        for id in started {
+        for (seat, id) in started.into_keys() {
             if let Ok(lab) = layerlab_labs::find(id)
-                && let Ok(true) = labs.stop(lab)
+                && let Ok(true) = self.labs(&seat).stop(lab)
             {
-                info!(lab = %id, "sandbox removed");
+                info!(lab = %id, learner = ?seat, "sandbox removed");
             }
         }
     }

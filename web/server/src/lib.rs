@@ -14,6 +14,8 @@ mod http_util;
 pub mod labs;
 pub mod learners;
 mod serve;
+pub mod workshop;
+mod workshop_api;
 
 pub use content::{Content, JsonDoc};
 pub use error::ApiError;
@@ -63,6 +65,10 @@ pub struct AppState {
     pub allowed_hosts: Option<Arc<[String]>>,
     /// Learners' progress kept by this server (`--learners DIR`), if any.
     pub learners: Option<Arc<learners::Learners>>,
+    /// The workshop this server runs (`--workshop`), if any: then every
+    /// request but joining needs a session, and each learner has their own
+    /// confined sandboxes.
+    pub workshop: Option<Arc<workshop::Workshop>>,
 }
 
 impl AppState {
@@ -79,6 +85,7 @@ impl AppState {
             labs: Arc::new(LabEngine::new(true, None)),
             allowed_hosts: None,
             learners: None,
+            workshop: None,
         }
     }
 
@@ -162,15 +169,25 @@ pub fn router(state: AppState) -> Router {
             "/api/learners/{name}/progress",
             get(api::learner_progress).post(api::sync_progress),
         )
+        .route("/api/workshop", get(workshop_api::about))
+        .route("/api/workshop/join", post(workshop_api::join_api))
+        .route("/api/workshop/learners", get(workshop_api::roster))
+        .route(
+            "/join",
+            get(workshop_api::join_page).post(workshop_api::join_form),
+        )
+        .route("/instructor", get(workshop_api::instructor))
         .route("/api", any(api::not_found))
         .route("/api/", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found));
     // One `layer` call: every `Router::layer` boxes each route once more,
     // which measurably slows every request.
+    let gate = axum::middleware::from_fn_with_state(state.clone(), workshop_api::gate);
     api.fallback(assets::serve_app).with_state(state).layer(
         ServiceBuilder::new()
             .layer(TraceLayer::new_for_http())
             .layer(axum::middleware::from_fn(finish))
+            .layer(gate)
             .layer(CatchPanicLayer::custom(error::panic_response))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -6,7 +6,6 @@
 use crate::{AppState, LabEngine, router};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io::{Read, Write};
@@ -40,6 +39,13 @@ pub struct ServeOptions {
     pub shutdown_grace: Duration,
     /// Where learners' progress is kept (`None`: only in their browsers).
     pub learners: Option<std::path::PathBuf>,
+    /// Run a workshop from this file (`--workshop`): learners join with a
+    /// code, each gets confined sandboxes.
+    pub workshop: Option<std::path::PathBuf>,
+    /// The workshop's data folder (roster, session key, progress).
+    pub data: std::path::PathBuf,
+    /// Host uid learners' sandboxes run as (root only inside them).
+    pub sandbox_uid: u32,
 }
 
 /// Port used when none is given.
@@ -57,6 +63,9 @@ impl Default for ServeOptions {
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             learners: None,
+            workshop: None,
+            data: std::path::PathBuf::from("/var/lib/layerlab"),
+            sandbox_uid: 65534,
         }
     }
 }
@@ -125,6 +134,9 @@ pub enum ServeError {
     /// The accept loop's limiter or a shutdown task failed.
     #[error("the server stopped: {0}")]
     Stopped(String),
+    /// The workshop could not be opened.
+    #[error(transparent)]
+    Workshop(#[from] crate::workshop::WorkshopError),
 }
 
 /// Runs the server on the embedded course until Ctrl-C or SIGTERM.
@@ -132,12 +144,37 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     init_tracing(opts.log_json);
     let started = Instant::now();
     let mut state = AppState::embedded();
+    let workshop = open_workshop(&opts)?;
+    let confine = workshop.as_ref().map(|w| {
+        let mut c = layerlab_labs::confine::Confine {
+            uid: opts.sandbox_uid,
+            ..Default::default()
+        };
+        // Learners must never see the roster, keys or others' progress.
+        c.hide.push(w.data.clone());
+        c
+    });
     state.labs = Arc::new(LabEngine::for_server(
         opts.labs,
         opts.bind,
         opts.context.clone(),
+        confine,
     ));
-    if opts.bind.is_loopback() {
+    if let Some(w) = workshop {
+        let w = Arc::new(w);
+        state.content = Arc::new(crate::Content::new(
+            &w.plan.course(layerlab_lessons::course()),
+            layerlab_lessons::journeys(),
+            &layerlab_labs::labs()
+                .iter()
+                .filter(|l| w.plan.has_lab(&l.id))
+                .cloned()
+                .collect::<Vec<_>>(),
+        ));
+        state.learners = Some(Arc::new(crate::learners::Learners::new(w.progress_dir())));
+        spawn_reclaimer(state.labs.clone(), w.plan.idle);
+        state.workshop = Some(w);
+    } else if opts.bind.is_loopback() {
         state.allowed_hosts = Some(["localhost", "127.0.0.1", "[::1]"].map(String::from).into());
     } else if opts.labs {
         warn!(
@@ -145,7 +182,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
             "labs are off: the server is reachable from the network, and a lab sandbox would run anyone's commands as this server's user"
         );
     }
-    if let Some(dir) = &opts.learners {
+    if let Some(dir) = opts.learners.as_ref().filter(|_| state.workshop.is_none()) {
         info!(dir = %dir.display(), "keeping learners' progress");
         state.learners = Some(Arc::new(crate::learners::Learners::new(dir.clone())));
     }
@@ -170,11 +207,64 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     if !app_built {
         warn!("the web app is not built: run `cargo xtask web` (the API works meanwhile)");
     }
+    if let Some(w) = &state.workshop {
+        let base = format!(
+            "http://{}",
+            ServeOptions {
+                port: local.port(),
+                ..opts.clone()
+            }
+            .local_addr()
+        );
+        // Printed, not only logged: the instructor needs these lines.
+        eprintln!(
+            "\nWorkshop \"{}\": {} learners joined so far, labs: {}\n  learners join at   {base}/join  with code  {}\n  instructor sign-in {base}/instructor?token={}\n",
+            w.plan.title,
+            w.roster().len(),
+            w.plan.labs.join(", "),
+            w.plan.join_code,
+            w.instructor_token()
+        );
+    }
     let served = run(listener, router(state), &opts, shutdown_signal()).await;
     tokio::task::spawn_blocking(move || engine.shutdown())
         .await
         .map_err(|e| ServeError::Stopped(e.to_string()))?;
     served
+}
+
+/// Opens the workshop of `opts`, if it runs one; its sandboxes are
+/// confined, which needs root to switch uids and make cgroups.
+fn open_workshop(opts: &ServeOptions) -> Result<Option<crate::workshop::Workshop>, ServeError> {
+    let Some(file) = &opts.workshop else {
+        return Ok(None);
+    };
+    let plan =
+        crate::workshop::Plan::load(file, layerlab_lessons::course(), layerlab_labs::labs())?;
+    let w = crate::workshop::Workshop::open(plan, &opts.data)?;
+    // Sandboxes of a previous run of this server (its process is gone)
+    // are removed now: a restart sweeps, learners start fresh sandboxes.
+    let swept = layerlab_labs::sandbox::sweep_stale();
+    if !swept.is_empty() {
+        info!(
+            count = swept.len(),
+            "removed sandboxes left by a previous run"
+        );
+    }
+    Ok(Some(w))
+}
+
+/// Every half minute, removes sandboxes idle for longer than `idle`.
+fn spawn_reclaimer(engine: Arc<LabEngine>, idle: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30).min(idle));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let engine = engine.clone();
+            let _ = tokio::task::spawn_blocking(move || engine.reclaim_idle(idle)).await;
+        }
+    });
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets open
@@ -189,7 +279,9 @@ pub async fn run(
     http.timer(TokioTimer::new())
         .header_read_timeout(opts.header_read_timeout)
         .max_buf_size(64 * 1024);
-    let graceful = GracefulShutdown::new();
+    // Each connection watches this; hyper-util's GracefulShutdown does not
+    // take connections that may upgrade (WebSockets).
+    let (closing, _) = tokio::sync::watch::channel(false);
     let permits = Arc::new(Semaphore::new(opts.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
@@ -212,23 +304,42 @@ pub async fn run(
         };
         // Small JSON responses should not wait for Nagle.
         let _ = stream.set_nodelay(true);
-        let conn =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let conn = graceful.watch(conn);
+        // Handlers that rate-limit by client (joining) read the address.
+        let app = app
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(remote)));
+        let conn = http
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app))
+            .with_upgrades();
+        let mut close = closing.subscribe();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            tokio::pin!(conn);
+            let done = tokio::select! {
+                done = conn.as_mut() => done,
+                _ = async { let _ = close.wait_for(|c| *c).await; } => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = done {
                 debug!(%remote, error = %e, "connection closed with an error");
             }
             drop(permit);
         });
     }
     drop(listener);
+    let max = opts.max_connections.max(1);
     info!(
-        connections = graceful.count(),
+        connections = max - permits.available_permits(),
         "shutting down: finishing open requests"
     );
+    let _ = closing.send(true);
+    // Every connection gives its permit back when it ends.
+    let all_closed = async {
+        let _ = permits.acquire_many(max as u32).await;
+    };
     tokio::select! {
-        () = graceful.shutdown() => info!("all connections closed, bye"),
+        () = all_closed => info!("all connections closed, bye"),
         () = tokio::time::sleep(opts.shutdown_grace) => warn!(
             grace_s = opts.shutdown_grace.as_secs_f64(),
             "gave up waiting for open connections"
