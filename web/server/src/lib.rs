@@ -89,6 +89,24 @@ impl AppState {
         }
     }
 
+    /// This state running workshop `w`: only its chapters and labs are
+    /// served, learners' progress goes to its data folder.
+    pub fn with_workshop(mut self, w: workshop::Workshop) -> Self {
+        let labs: Vec<_> = layerlab_labs::labs()
+            .iter()
+            .filter(|l| w.plan.has_lab(&l.id))
+            .cloned()
+            .collect();
+        self.content = Arc::new(Content::new(
+            &w.plan.course(layerlab_lessons::course()),
+            layerlab_lessons::journeys(),
+            &labs,
+        ));
+        self.learners = Some(Arc::new(learners::Learners::new(w.progress_dir())));
+        self.workshop = Some(Arc::new(w));
+        self
+    }
+
     /// Refuses lab actions (which run commands as the server's user) that
     /// a page of another site could have sent: a cross-site `Origin` or
     /// `Sec-Fetch-Site`, or a `Host` this server does not answer to.

@@ -161,19 +161,9 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         confine,
     ));
     if let Some(w) = workshop {
-        let w = Arc::new(w);
-        state.content = Arc::new(crate::Content::new(
-            &w.plan.course(layerlab_lessons::course()),
-            layerlab_lessons::journeys(),
-            &layerlab_labs::labs()
-                .iter()
-                .filter(|l| w.plan.has_lab(&l.id))
-                .cloned()
-                .collect::<Vec<_>>(),
-        ));
-        state.learners = Some(Arc::new(crate::learners::Learners::new(w.progress_dir())));
-        spawn_reclaimer(state.labs.clone(), w.plan.idle);
-        state.workshop = Some(w);
+        let idle = w.plan.idle;
+        state = state.with_workshop(w);
+        spawn_reclaimer(state.labs.clone(), idle);
     } else if opts.bind.is_loopback() {
         state.allowed_hosts = Some(["localhost", "127.0.0.1", "[::1]"].map(String::from).into());
     } else if opts.labs {

@@ -499,7 +499,12 @@ async fn a_server_reachable_from_the_network_refuses_lab_runs() {
     for bind in ["0.0.0.0", "192.0.2.10", "::"] {
         let app = || {
             router(AppState {
-                labs: Arc::new(LabEngine::for_server(true, bind.parse().unwrap(), None)),
+                labs: Arc::new(LabEngine::for_server(
+                    true,
+                    bind.parse().unwrap(),
+                    None,
+                    None,
+                )),
                 ..STATE.clone()
             })
         };
@@ -527,7 +532,7 @@ async fn a_server_reachable_from_the_network_refuses_lab_runs() {
     }
     assert!(!root_marker.exists(), "the console ran on the host");
     // Loopback keeps its labs.
-    let local = LabEngine::for_server(true, "127.0.0.1".parse().unwrap(), None);
+    let local = LabEngine::for_server(true, "127.0.0.1".parse().unwrap(), None, None);
     assert!(format!("{local:?}").contains("refused: None"), "{local:?}");
 }
 
