@@ -234,10 +234,12 @@ impl LabEngine {
             lab: lab.id.clone(),
             needs: lab.needs,
             running: info.as_ref().is_some_and(|i| i.running),
-            shell: info.as_ref().map_or_else(
-                || format!("layerlab lab shell {}", lab.id),
-                |i| i.shell_hint.clone(),
-            ),
+            // A workshop's learners have no terminal on the server's machine.
+            shell: match (&self.confine, &info) {
+                (Some(_), _) => "the terminal on this page".to_string(),
+                (None, Some(i)) => i.shell_hint.clone(),
+                (None, None) => format!("layerlab lab shell {}", lab.id),
+            },
             rootless: info.as_ref().and_then(|i| i.rootless),
             context: info.and_then(|i| i.context),
         }

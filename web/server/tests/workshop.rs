@@ -27,6 +27,7 @@ struct Class {
     app: Router,
     dir: tempfile::TempDir,
     token: String,
+    engine: Arc<LabEngine>,
 }
 
 fn class() -> Class {
@@ -35,13 +36,14 @@ fn class() -> Class {
     let w = Workshop::open(plan, &dir.path().join("data")).unwrap();
     let token = w.instructor_token().to_string();
     let confine = layerlab_labs::confine::Confine::default();
+    let engine = Arc::new(LabEngine::for_server(
+        true,
+        "0.0.0.0".parse().unwrap(),
+        None,
+        Some(confine),
+    ));
     let state = AppState {
-        labs: Arc::new(LabEngine::for_server(
-            true,
-            "0.0.0.0".parse().unwrap(),
-            None,
-            Some(confine),
-        )),
+        labs: engine.clone(),
         ..AppState::embedded()
     }
     .with_workshop(w);
@@ -49,6 +51,7 @@ fn class() -> Class {
         app: router(state),
         dir,
         token,
+        engine,
     }
 }
 
@@ -466,8 +469,18 @@ async fn two_learners_work_in_their_own_confined_sandboxes() {
     };
     assert_eq!(passed(&mine), 1, "{mine}");
     assert_eq!(passed(&theirs), 0, "{theirs}");
-    for who in [&ada, &bob] {
-        let r = post(&c.app, "/api/labs/router/stop", Some(who), "").await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    }
+    let r = post(&c.app, "/api/labs/router/stop", Some(&bob), "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Idle sandboxes are reclaimed: Ada's goes, and its results with it.
+    let engine = c.engine.clone();
+    let removed =
+        tokio::task::spawn_blocking(move || engine.reclaim_idle(std::time::Duration::ZERO))
+            .await
+            .unwrap();
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    let status = get(&c.app, "/api/labs/router/status", Some(&ada))
+        .await
+        .json();
+    assert_eq!(status["running"], false, "{status}");
+    assert_eq!(std::fs::read_dir(&state_dir).unwrap().count(), 0);
 }
