@@ -463,6 +463,7 @@ impl Workshop {
             }
             member
         };
+        tracing::info!(learner = %member.id, name = %member.name, "learner joined");
         let cookie = self.cookie(&format!("l:{}", member.id), now);
         Ok((member, cookie))
     }

@@ -124,23 +124,33 @@ pub(crate) struct JoinForm {
     name: String,
 }
 
+/// A join request's workshop and client address (after the cross-site
+/// guard), and its body if it fits in `limit` bytes.
+async fn read_join(
+    state: &AppState,
+    req: Request,
+    limit: usize,
+) -> Result<(Arc<Workshop>, Option<IpAddr>, Option<bytes::Bytes>), ApiError> {
+    let w = workshop(state)?.clone();
+    state.guard(req.headers())?;
+    let ip = client_ip(req.extensions());
+    let body = axum::body::to_bytes(req.into_body(), limit).await.ok();
+    Ok((w, ip, body))
+}
+
 /// `POST /api/workshop/join` with `{"code": …, "name": …}`: the new
 /// learner, and their session cookie.
 pub(crate) async fn join_api(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let w = workshop(&state)?.clone();
-    state.guard(req.headers())?;
-    let ip = client_ip(req.extensions());
-    let body = axum::body::to_bytes(req.into_body(), crate::BODY_LIMIT)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the join request is too large",
-            )
-        })?;
+    let (w, ip, body) = read_join(&state, req, crate::BODY_LIMIT).await?;
+    let body = body.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the join request is too large",
+        )
+    })?;
     let form: JoinForm = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -148,7 +158,6 @@ pub(crate) async fn join_api(
         )
     })?;
     let (member, cookie) = w.join(ip, &form.code, &form.name)?;
-    tracing::info!(learner = %member.id, name = %member.name, "learner joined");
     let mut res = no_store(Json(member));
     res.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(res)
@@ -166,38 +175,29 @@ pub(crate) async fn join_form(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let w = workshop(&state)?.clone();
-    state.guard(req.headers())?;
-    let ip = client_ip(req.extensions());
-    let title = w.plan.title.clone();
-    let body = match axum::body::to_bytes(req.into_body(), 4096).await {
-        Ok(b) => b,
-        Err(_) => {
-            return Ok(page(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &title,
-                Some("That form was far too large."),
-            ));
-        }
+    let (w, ip, body) = read_join(&state, req, 4096).await?;
+    let title = &w.plan.title;
+    let Some(body) = body else {
+        return Ok(page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            title,
+            Some("That form was far too large."),
+        ));
     };
-    let form: JoinForm = match serde_urlencoded::from_bytes(&body) {
-        Ok(f) => f,
-        Err(_) => {
-            return Ok(page(
-                StatusCode::BAD_REQUEST,
-                &title,
-                Some("That form could not be read; please try again."),
-            ));
-        }
+    let Ok(form) = serde_urlencoded::from_bytes::<JoinForm>(&body) else {
+        return Ok(page(
+            StatusCode::BAD_REQUEST,
+            title,
+            Some("That form could not be read; please try again."),
+        ));
     };
     match w.join(ip, &form.code, &form.name) {
-        Ok((member, cookie)) => {
-            tracing::info!(learner = %member.id, name = %member.name, "learner joined");
+        Ok((_, cookie)) => {
             let mut res = Redirect::to("/").into_response();
             res.headers_mut().insert(header::SET_COOKIE, cookie);
             Ok(res)
         }
-        Err(e) => Ok(page(e.status, &title, Some(&e.message))),
+        Err(e) => Ok(page(e.status, title, Some(&e.message))),
     }
 }
 
