@@ -8,6 +8,7 @@
 //! ([`runner`]). [`run`] is the one way in for every caller: sandbox labs
 //! and cluster labs (through `layerlab-kube`) behind one API.
 
+pub mod bridge;
 pub mod capture;
 pub mod confine;
 pub mod exec;
