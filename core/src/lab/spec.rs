@@ -1158,12 +1158,16 @@ steps:
             let text = kind.replace("kubectl apply -f manifests/k/pods.yaml", bad);
             let d = &load(&text).diagnostics;
             assert_eq!(d.len(), 1, "{bad}: {d:?}");
-            assert!(d[0].message.contains("names the lab's namespace `net`"), "{d:?}");
+            assert!(
+                d[0].message.contains("names the lab's namespace `net`"),
+                "{d:?}"
+            );
             assert_eq!(d[0].line, 11, "{d:?}");
         }
         let d = &load(&kind.replace("namespace: net", "namespace: Net_1")).diagnostics;
         assert!(d[0].message.contains("not a DNS label"), "{d:?}");
-        let d = &load(&GOOD.replace("needs: sandbox", "needs: sandbox\nnamespace: net")).diagnostics;
+        let d =
+            &load(&GOOD.replace("needs: sandbox", "needs: sandbox\nnamespace: net")).diagnostics;
         assert!(d[0].message.contains("for kind labs"), "{d:?}");
     }
 

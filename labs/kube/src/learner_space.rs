@@ -268,6 +268,33 @@ pub async fn provision(
     Ok(ns)
 }
 
+/// Makes namespace `ns` if it is missing (a kind lab's namespace on the
+/// learner's own cluster), labelled as layerlab's; leaves an existing one
+/// as it is.
+pub async fn ensure_namespace(admin: &Client, ns: &str) -> Result<()> {
+    let api = Api::<Namespace>::all(admin.clone());
+    let get = Call {
+        verb: "get",
+        resource: format!("namespaces/{ns}"),
+        namespace: None,
+    };
+    if call(get, api.get_opt(ns))
+        .await
+        .map_err(Error::ApiCallFailed)?
+        .is_some()
+    {
+        return Ok(());
+    }
+    apply(
+        &api,
+        ns,
+        None,
+        json!({"apiVersion": "v1", "kind": "Namespace",
+               "metadata": {"name": ns, "labels": {MANAGED_BY: "layerlab"}}}),
+    )
+    .await
+}
+
 /// A token for the learner's ServiceAccount in `namespace`, from the
 /// TokenRequest API (`serviceaccounts/learner/token`), valid for `ttl`:
 /// (token, expiry as RFC 3339 when the server says).
