@@ -229,6 +229,9 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "Unauthorized", "reason": "Unauthorized", "code": 401}),
         );
     };
+    if let Some(doc) = openapi_v3(&path) {
+        return doc;
+    }
     match route(&path) {
         Route::Version => json_response(
             200,
@@ -250,6 +253,56 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         Route::Object { res, ns, name, sub } => object(shared, req, &who, res, ns, name, sub).await,
         _ => not_found(&path),
     }
+}
+
+/// Just enough OpenAPI v3 for kubectl to send `fieldValidation` to the
+/// server (as it does with any API server since 1.27) instead of
+/// downloading schemas to validate on its side: the root lists each group
+/// version, and each group version has a PATCH operation per kind that
+/// takes the parameter. No schemas.
+fn openapi_v3(path: &str) -> Option<Response> {
+    let gv_path = |r: &ResDef| {
+        if r.group.is_empty() {
+            format!("api/{}", r.version)
+        } else {
+            format!("apis/{}/{}", r.group, r.version)
+        }
+    };
+    if path == "/openapi/v3" {
+        let mut paths = serde_json::Map::new();
+        for r in RESOURCES {
+            let p = gv_path(r);
+            paths.insert(
+                p.clone(),
+                json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash=standin")}),
+            );
+        }
+        return Some(json_response(200, &json!({"paths": paths})));
+    }
+    let gv = path.strip_prefix("/openapi/v3/")?;
+    let mut paths = serde_json::Map::new();
+    for r in RESOURCES.iter().filter(|r| gv_path(r) == gv) {
+        let at = if r.namespaced {
+            format!("/{gv}/namespaces/{{namespace}}/{}/{{name}}", r.plural)
+        } else {
+            format!("/{gv}/{}/{{name}}", r.plural)
+        };
+        paths.insert(
+            at,
+            json!({"patch": {
+                "x-kubernetes-group-version-kind": {"group": r.group, "version": r.version, "kind": r.kind},
+                "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}],
+                "responses": {}
+            }}),
+        );
+    }
+    if paths.is_empty() {
+        return Some(not_found(path));
+    }
+    Some(json_response(
+        200,
+        &json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.34.0"}, "paths": paths}),
+    ))
 }
 
 fn not_found(path: &str) -> Response {
