@@ -154,7 +154,7 @@ fn a_kind_step_fails_then_passes_in_the_learner_s_own_namespace() {
     assert!(s.standin.get("v1", "Pod", &ns_a, "client").is_none());
     assert!(s.standin.get("v1", "Namespace", "", &ns_b).is_some());
     assert!(!alice.stop(lab).expect("again: nothing to do"));
-    assert_eq!(bob.remove_cluster_spaces().unwrap(), [ns_b.clone()]);
+    assert_eq!(bob.remove_cluster_spaces().unwrap(), [ns_b]);
 }
 
 #[test]

@@ -320,7 +320,7 @@ async fn teardown_removes_the_namespace_its_objects_and_its_tokens() {
     let gone = learner_space::teardown_learner(h.labs.client(), "l-cccccccccccc")
         .await
         .unwrap();
-    assert_eq!(gone, [other.clone()]);
+    assert_eq!(gone, [other]);
     // Namespaces that are not learner spaces are refused.
     let err = learner_space::teardown(h.labs.client(), "kube-system")
         .await
