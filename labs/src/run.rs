@@ -95,6 +95,13 @@ pub struct RunInfo {
     pub isolated: bool,
     /// How to open a terminal on the same sandbox or cluster.
     pub shell_hint: String,
+    /// Cluster labs: the namespace the lab works in (a learner's own in a
+    /// workshop).
+    pub namespace: Option<String>,
+    /// Workshop cluster labs: the learner's kubeconfig (0600), bound to
+    /// their namespace and ServiceAccount: what a learner's terminal gets
+    /// as `KUBECONFIG` (never the server's own).
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// Where cluster labs run, and who owns the sandboxes a process starts.
@@ -481,6 +488,8 @@ impl Labs {
                 context: None,
                 isolated: false,
                 shell_hint: shell_hint(lab),
+                namespace: None,
+                kubeconfig: None,
             },
         }
     }
@@ -657,6 +666,8 @@ impl Backend for SandboxBackend {
             context: None,
             isolated: true,
             shell_hint: format!("layerlab lab shell {}", self.sb.lab),
+            namespace: None,
+            kubeconfig: None,
         }
     }
 }
@@ -749,6 +760,14 @@ impl Backend for ClusterBackend {
                 (Some(c), None) => format!("kubectl --context {c} get pods -A"),
                 (None, _) => "kubectl get pods -A".into(),
             },
+            namespace: self.kube.namespace().map(String::from),
+            // Only a learner's runner has a server-side reader; its
+            // kubeconfig is the learner's, the one a terminal may get.
+            kubeconfig: self
+                .kube
+                .has_reader()
+                .then(|| self.kube.kubeconfig().map(Path::to_path_buf))
+                .flatten(),
         }
     }
 }

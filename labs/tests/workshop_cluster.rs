@@ -90,6 +90,15 @@ fn a_kind_step_fails_then_passes_in_the_learner_s_own_namespace() {
         info.context.as_deref(),
         Some(format!("layerlab-{ns_a}").as_str())
     );
+    assert_eq!(info.namespace.as_deref(), Some(ns_a.as_str()));
+    let file = info.kubeconfig.expect("the learner's kubeconfig");
+    assert!(file.starts_with(s.dir.join("l-a11ce0000001")), "{file:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&format!("namespace: {ns_a}")), "{text}");
+    assert!(
+        !text.contains(layerlab_kube::standin::TOKEN),
+        "the admin token leaked: {text}"
+    );
 
     // Before: the nodes' CIDRs pass (read with the server's credentials),
     // the pods are missing in alice's namespace.
@@ -173,6 +182,12 @@ fn single_user_runs_still_work_in_the_lab_s_own_namespace() {
     assert!(
         s.standin.get("v1", "Namespace", "", "net").is_some(),
         "made on start"
+    );
+    assert_eq!(run.info().namespace.as_deref(), Some("net"));
+    assert_eq!(
+        run.info().kubeconfig,
+        None,
+        "no learner kubeconfig on one's own cluster"
     );
     run.solve(0).unwrap();
     assert!(s.standin.get("v1", "Pod", "net", "server").is_some());

@@ -116,6 +116,12 @@ impl KubeLabs {
         self.kubeconfig.as_deref()
     }
 
+    /// Whether node-level reads go through another (the server's) client:
+    /// this runner's own credentials are a learner's.
+    pub fn has_reader(&self) -> bool {
+        self.reader.is_some()
+    }
+
     /// The client for node-level reads (the server's own).
     fn reader(&self) -> &Client {
         self.reader.as_ref().unwrap_or(&self.client)
