@@ -163,8 +163,9 @@ impl KubeLabs {
         Cow::Owned(c)
     }
 
-    /// The client a (localized) check observes with: the runner's own in
-    /// the lab's namespace, the server's for anything else.
+    /// The client a (localized) check observes with: the runner's own for
+    /// exec and for namespaced reads in the lab's namespace, the server's
+    /// for reads of anything else.
     async fn client_for(&self, kind: &CheckKind) -> &Client {
         let Some(reader) = &self.reader else {
             return &self.client;
@@ -178,7 +179,8 @@ impl KubeLabs {
                     _ => reader,
                 }
             }
-            CheckKind::Exec(e) if e.namespace.as_deref() == own => &self.client,
+            // Exec runs commands: always as the learner, never as the server.
+            CheckKind::Exec(_) => &self.client,
             _ => reader,
         }
     }

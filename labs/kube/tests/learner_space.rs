@@ -335,3 +335,73 @@ async fn teardown_removes_the_namespace_its_objects_and_its_tokens() {
             .is_some()
     );
 }
+
+/// A learner's runner: namespaced checks with the learner's token (their
+/// pods, exec in them), node-level reads with the server's, and nothing in
+/// another learner's namespace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_s_checks_read_their_namespace_and_the_server_reads_nodes() {
+    use layerlab_kube::standin::{ExecReply, running_pod};
+    let h = harness().await;
+    let limits = SpaceLimits::default();
+    let file = h.dir.path().join("a/kubeconfig");
+    let a = learner_space::open(
+        h.labs.client(),
+        &h.options(),
+        "l-aaaaaaaaaaaa",
+        "net",
+        &limits,
+        &file,
+    )
+    .await
+    .unwrap();
+    let b = learner_space::provision(h.labs.client(), "l-bbbbbbbbbbbb", "net", &limits)
+        .await
+        .unwrap();
+    for ns in [&a.namespace, &b] {
+        h.standin
+            .put(running_pod(ns, "client", "layerlab-worker", "10.244.1.20"));
+    }
+    h.standin
+        .on_exec(|call| (call.command == ["hostname"]).then(|| ExecReply::ok("client\n")));
+    let learner = layerlab_kube::KubeLabs::connect(&layerlab_kube::ConnectOptions {
+        context: Some(a.context.clone()),
+        kubeconfig: Some(file.clone()),
+    })
+    .await
+    .unwrap()
+    .in_namespace(Some("net"), &a.namespace)
+    .with_reader(&h.labs);
+
+    let pod = util::check(
+        "resource: {apiVersion: v1, kind: Pod, namespace: net, name: client, match: {spec: {nodeName: layerlab-worker}}}",
+    );
+    let r = learner.run_check(&pod, None).await;
+    assert!(r.passed, "{}", r.message);
+    let exec = util::check(
+        "exec: {namespace: net, pod: client, command: [hostname], expect: {stdout: client}}",
+    );
+    let r = learner.run_check(&exec, None).await;
+    assert!(r.passed, "{}", r.message);
+    // Nodes and kube-system: read with the server's credentials.
+    let nodes = util::check(
+        "resource: {apiVersion: v1, kind: Node, selector: kubernetes.io/os=linux, cel: 'size(objects) == 3'}",
+    );
+    let r = learner.run_check(&nodes, None).await;
+    assert!(r.passed, "{}", r.message);
+    // The same checks aimed at the other learner's namespace are refused
+    // at once (403 ends a check without retrying).
+    let theirs = util::check(&format!(
+        "exec: {{namespace: {b}, pod: client, command: [hostname], expect: {{stdout: client}}}}"
+    ));
+    let r = learner.run_check(&theirs, None).await;
+    assert!(!r.passed);
+    assert!(r.message.contains("forbidden (403)"), "{}", r.message);
+    let requests = h.standin.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|l| l.contains(&format!("/namespaces/{}/pods/client/exec", a.namespace))),
+        "{requests:?}"
+    );
+}
