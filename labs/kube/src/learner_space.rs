@@ -268,6 +268,47 @@ pub async fn provision(
     Ok(ns)
 }
 
+/// The cluster-wide guard for learner namespaces, applied once per
+/// cluster (idempotent): a ValidatingAdmissionPolicy, bound to every
+/// namespace with the learner label, that refuses Services with
+/// `spec.externalIPs` (CVE-2020-8554: such a Service takes the traffic for
+/// those addresses from every pod of the cluster, other learners' too).
+pub async fn guard_cluster(admin: &Client) -> Result<()> {
+    use k8s_openapi::api::admissionregistration::v1::{
+        ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
+    };
+    const NAME: &str = "layerlab-learner-services";
+    apply(
+        &Api::<ValidatingAdmissionPolicy>::all(admin.clone()),
+        NAME,
+        None,
+        json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+               "metadata": {"name": NAME, "labels": {MANAGED_BY: "layerlab"}},
+               "spec": {
+                   "failurePolicy": "Fail",
+                   "matchConstraints": {"resourceRules": [{
+                       "apiGroups": [""], "apiVersions": ["v1"],
+                       "operations": ["CREATE", "UPDATE"], "resources": ["services"]}]},
+                   "validations": [{
+                       "expression": "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+                       "message": "a learner's Service may not set spec.externalIPs: it would take those addresses' traffic from every pod of the cluster"}]}}),
+    )
+    .await?;
+    apply(
+        &Api::<ValidatingAdmissionPolicyBinding>::all(admin.clone()),
+        NAME,
+        None,
+        json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+               "metadata": {"name": NAME, "labels": {MANAGED_BY: "layerlab"}},
+               "spec": {
+                   "policyName": NAME,
+                   "validationActions": ["Deny"],
+                   "matchResources": {"namespaceSelector": {"matchExpressions": [
+                       {"key": LEARNER_LABEL, "operator": "Exists"}]}}}}),
+    )
+    .await
+}
+
 /// Makes namespace `ns` if it is missing (a kind lab's namespace on the
 /// learner's own cluster), labelled as layerlab's; leaves an existing one
 /// as it is.
@@ -436,9 +477,9 @@ pub struct LearnerSpace {
     pub expires: Option<String>,
 }
 
-/// [`provision`], [`issue_token`] and [`learner_kubeconfig`] in one: the
-/// space made (or repaired), a fresh token, and the kubeconfig written to
-/// `kubeconfig` with mode 0600.
+/// [`guard_cluster`], [`provision`], [`issue_token`] and
+/// [`learner_kubeconfig`] in one: the space made (or repaired), a fresh
+/// token, and the kubeconfig written to `kubeconfig` with mode 0600.
 pub async fn open(
     admin: &Client,
     admin_opts: &ConnectOptions,
@@ -447,6 +488,7 @@ pub async fn open(
     limits: &SpaceLimits,
     kubeconfig: &Path,
 ) -> Result<LearnerSpace> {
+    guard_cluster(admin).await?;
     let namespace = provision(admin, learner, lab_namespace, limits).await?;
     let (token, expires) = issue_token(admin, &namespace, TOKEN_TTL).await?;
     let text = learner_kubeconfig(admin_opts, &namespace, &token)?;

@@ -136,6 +136,19 @@ async fn a_learner_s_kubectl_works_in_their_namespace_and_nowhere_else() {
         .await
         .expect("b's space");
     use std::os::unix::fs::PermissionsExt;
+    let policy = h
+        .standin
+        .get(
+            "admissionregistration.k8s.io/v1",
+            "ValidatingAdmissionPolicyBinding",
+            "",
+            "layerlab-learner-services",
+        )
+        .expect("the externalIPs guard is bound");
+    assert_eq!(
+        policy["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"][0]["key"],
+        "layerlab.dev/learner"
+    );
     let mode = std::fs::metadata(&a_file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the kubeconfig holds a token");
     assert!(a.expires.is_some());

@@ -225,6 +225,24 @@ pub const RESOURCES: &[ResDef] = &[
         false,
         &[],
     ),
+    def(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicy",
+        "validatingadmissionpolicies",
+        "validatingadmissionpolicy",
+        false,
+        &[],
+    ),
+    def(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+        "validatingadmissionpolicybinding",
+        false,
+        &[],
+    ),
 ];
 
 /// Finds a resource by group, version and plural.
