@@ -393,6 +393,15 @@ impl Labs {
         }
     }
 
+    /// Workshops: the namespace of this learner's space for a kind lab.
+    fn space_namespace(&self, lab: &Lab) -> Option<String> {
+        let space = self.opts.cluster_space.as_ref()?;
+        Some(layerlab_kube::learner_space::space_namespace(
+            &space.learner,
+            lab.namespace.as_deref().unwrap_or(&lab.id),
+        ))
+    }
+
     /// Workshops: deletes every namespace of this learner's kind labs on the
     /// shared cluster (what they built, their ServiceAccounts and tokens);
     /// answers the namespaces deleted. Nothing to do without a cluster space.
@@ -435,8 +444,27 @@ impl Labs {
     }
 
     /// A fresh start: the old sandbox (and what the learner built in it)
-    /// is removed. Cluster labs refuse: their cluster is shared.
+    /// is removed. Cluster labs refuse (their cluster is shared), except a
+    /// workshop learner's: their namespace is deleted, waited for, and made
+    /// again empty.
     pub fn reset(&self, lab: &'static Lab) -> Result<LabRun, RunError> {
+        if lab.needs == Needs::Kind && self.opts.cluster_space.is_some() {
+            self.stop(lab)?;
+            let (admin, rt) = self.connect()?;
+            let ns = self.space_namespace(lab).unwrap_or_default();
+            rt.block_on(layerlab_kube::learner_space::wait_gone(
+                admin.client(),
+                &ns,
+                Duration::from_secs(120),
+            ))
+            .map_err(|source| RunError::Cluster { source })?;
+            let backend = self.backend(lab, Start::Ensure)?;
+            return Ok(LabRun {
+                lab,
+                backend,
+                fresh: true,
+            });
+        }
         let backend = self.backend(lab, Start::Fresh)?;
         Ok(LabRun {
             lab,
@@ -458,8 +486,10 @@ impl Labs {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&lab.id);
-            let lab_ns = lab.namespace.as_deref().unwrap_or(&lab.id);
-            let ns = layerlab_kube::learner_space::space_namespace(&space.learner, lab_ns);
+            let ns = layerlab_kube::learner_space::space_namespace(
+                &space.learner,
+                lab.namespace.as_deref().unwrap_or(&lab.id),
+            );
             return rt
                 .block_on(layerlab_kube::learner_space::teardown(admin.client(), &ns))
                 .map_err(|source| RunError::Cluster { source });

@@ -157,6 +157,17 @@ fn a_kind_step_fails_then_passes_in_the_learner_s_own_namespace() {
         in_a.stderr
     );
 
+    // Reset gives alice an empty namespace of the same name.
+    let fresh = alice.reset(lab).expect("reset");
+    assert!(fresh.started_now());
+    assert!(s.standin.get("v1", "Namespace", "", &ns_a).is_some());
+    assert!(s.standin.get("v1", "Pod", &ns_a, "client").is_none());
+    let again = fresh.check(0, None, Pace::Quick, |_, _| {}).unwrap();
+    assert!(!again.passed, "{again:?}");
+    fresh
+        .solve(0)
+        .expect("solvable again, with the renewed token");
+
     // Stop removes alice's namespace only.
     assert!(alice.stop(lab).expect("stopped"));
     assert!(s.standin.get("v1", "Namespace", "", &ns_a).is_none());

@@ -538,6 +538,34 @@ pub async fn teardown(admin: &Client, namespace: &str) -> Result<bool> {
     Ok(true)
 }
 
+/// Waits until namespace `ns` is gone (a deleted namespace lingers as
+/// `Terminating` while its contents are removed), up to `limit`.
+pub async fn wait_gone(admin: &Client, ns: &str, limit: Duration) -> Result<()> {
+    let api = Api::<Namespace>::all(admin.clone());
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let get = Call {
+            verb: "get",
+            resource: format!("namespaces/{ns}"),
+            namespace: None,
+        };
+        if call(get, api.get_opt(ns))
+            .await
+            .map_err(Error::ApiCallFailed)?
+            .is_none()
+        {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::ApiCallFailed(format!(
+                "namespace {ns} is still terminating after {} s (a finalizer may be stuck: `kubectl get namespace {ns} -o yaml`)",
+                limit.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// Deletes every space of a learner (all labs); answers the namespaces.
 pub async fn teardown_learner(admin: &Client, learner: &str) -> Result<Vec<String>> {
     let api = Api::<Namespace>::all(admin.clone());

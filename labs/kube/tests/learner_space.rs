@@ -324,6 +324,22 @@ async fn teardown_removes_the_namespace_its_objects_and_its_tokens() {
         kube::Api::namespaced(learner.client().clone(), &space.namespace);
     let err = api.list(&Default::default()).await.unwrap_err().to_string();
     assert!(err.contains("401") || err.contains("Unauthorized"), "{err}");
+    // A space made again under the same name does not revive the old token.
+    learner_space::provision(
+        h.labs.client(),
+        "l-cccccccccccc",
+        "shop",
+        &SpaceLimits::default(),
+    )
+    .await
+    .unwrap();
+    let err = api.list(&Default::default()).await.unwrap_err().to_string();
+    assert!(err.contains("401") || err.contains("Unauthorized"), "{err}");
+    assert!(
+        learner_space::teardown(h.labs.client(), &space.namespace)
+            .await
+            .unwrap()
+    );
     // Again: nothing to do. The learner's other spaces go by label.
     assert!(
         !learner_space::teardown(h.labs.client(), &space.namespace)

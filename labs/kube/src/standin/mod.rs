@@ -119,6 +119,9 @@ pub(crate) struct Shared {
 pub(crate) struct Issued {
     pub namespace: String,
     pub name: String,
+    /// The ServiceAccount's uid: a token is bound to that object, so one
+    /// made again under the same name does not revive old tokens.
+    pub uid: String,
     pub expires: std::time::Instant,
 }
 
@@ -133,7 +136,7 @@ impl Shared {
             .lock()
             .expect("store")
             .get(sa, &issued.namespace, &issued.name)
-            .is_ok();
+            .is_ok_and(|o| o["metadata"]["uid"] == issued.uid.as_str());
         (exists && issued.expires > std::time::Instant::now()).then_some(
             rbac::Identity::ServiceAccount {
                 namespace: issued.namespace,

@@ -775,9 +775,13 @@ async fn token_request(shared: &Shared, req: Request, ns: &str, name: &str) -> R
         Err(e) => return error(&e),
     };
     let sa = resource("", "v1", "serviceaccounts").expect("served");
-    if let Err(e) = shared.store.lock().expect("store").get(sa, ns, name) {
-        return error(&e);
-    }
+    let uid = match shared.store.lock().expect("store").get(sa, ns, name) {
+        Ok(o) => o["metadata"]["uid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        Err(e) => return error(&e),
+    };
     let seconds = body["spec"]["expirationSeconds"]
         .as_u64()
         .unwrap_or(3600)
@@ -785,6 +789,7 @@ async fn token_request(shared: &Shared, req: Request, ns: &str, name: &str) -> R
     let token = shared.issue(Issued {
         namespace: ns.to_string(),
         name: name.to_string(),
+        uid,
         expires: std::time::Instant::now() + Duration::from_secs(seconds),
     });
     let expires = std::time::SystemTime::now() + Duration::from_secs(seconds);
