@@ -189,10 +189,19 @@ pub struct Labs {
     cluster: Mutex<Option<KubeLabs>>,
     /// Per lab id: the runner scoped to its namespace (a learner's space in
     /// a workshop), and when it was made (tokens expire).
-    scoped: Mutex<std::collections::HashMap<String, (KubeLabs, std::time::Instant)>>,
+    scoped: Mutex<std::collections::HashMap<String, Scoped>>,
 }
 
-/// A learner's token is renewed when older than this (it lives an hour).
+/// A kind lab's runner, its learner space in a workshop, and when its
+/// token was issued.
+struct Scoped {
+    kube: KubeLabs,
+    space: Option<layerlab_kube::learner_space::LearnerSpace>,
+    since: std::time::Instant,
+}
+
+/// A learner's token is renewed when older than this (it lives an hour;
+/// kube clients reread the token file every minute).
 const TOKEN_RENEW: Duration = Duration::from_secs(45 * 60);
 
 /// The runtime cluster work runs on.
@@ -335,18 +344,23 @@ impl Labs {
     ) -> Result<KubeLabs, RunError> {
         let cluster = |source| RunError::Cluster { source };
         let mut scoped = self.scoped.lock().unwrap_or_else(|e| e.into_inner());
-        let cached = scoped.get(&lab.id);
-        if let Some((kube, made)) = cached
-            && made.elapsed() < TOKEN_RENEW
-        {
-            return Ok(kube.clone());
-        }
-        // An old entry is renewed (a fresh token) even when only looking.
-        let known = cached.is_some();
-        match (&self.opts.cluster_space, &lab.namespace) {
-            (Some(_), _) if start == Start::Existing && !known => {
-                Err(RunError::NotRunning(lab.id.clone()))
+        if let Some(entry) = scoped.get_mut(&lab.id) {
+            if entry.since.elapsed() >= TOKEN_RENEW
+                && let Some(space) = entry.space.as_mut()
+            {
+                // A fresh token into the token file the kubeconfig names:
+                // runs already handed out pick it up too.
+                rt.block_on(layerlab_kube::learner_space::renew_token(
+                    admin.client(),
+                    space,
+                ))
+                .map_err(cluster)?;
+                entry.since = std::time::Instant::now();
             }
+            return Ok(entry.kube.clone());
+        }
+        match (&self.opts.cluster_space, &lab.namespace) {
+            (Some(_), _) if start == Start::Existing => Err(RunError::NotRunning(lab.id.clone())),
             (Some(space), lab_ns) => {
                 let lab_ns = lab_ns.as_deref().unwrap_or(&lab.id);
                 let mut opts = ConnectOptions::for_labs(self.opts.context.clone());
@@ -367,14 +381,20 @@ impl Labs {
                         kubeconfig: Some(s.kubeconfig.clone()),
                     })
                     .await?;
-                    Ok::<_, layerlab_kube::Error>(
-                        learner
-                            .in_namespace(lab.namespace.as_deref(), &s.namespace)
-                            .with_reader(admin),
-                    )
+                    let kube = learner
+                        .in_namespace(lab.namespace.as_deref(), &s.namespace)
+                        .with_reader(admin);
+                    Ok::<_, layerlab_kube::Error>((kube, s))
                 });
-                let kube = made.map_err(cluster)?;
-                scoped.insert(lab.id.clone(), (kube.clone(), std::time::Instant::now()));
+                let (kube, space) = made.map_err(cluster)?;
+                scoped.insert(
+                    lab.id.clone(),
+                    Scoped {
+                        kube: kube.clone(),
+                        space: Some(space),
+                        since: std::time::Instant::now(),
+                    },
+                );
                 Ok(kube)
             }
             (None, Some(ns)) => {
@@ -386,7 +406,16 @@ impl Labs {
                     .map_err(cluster)?;
                 }
                 let kube = admin.clone().in_namespace(Some(ns), ns);
-                scoped.insert(lab.id.clone(), (kube.clone(), std::time::Instant::now()));
+                if start != Start::Existing {
+                    scoped.insert(
+                        lab.id.clone(),
+                        Scoped {
+                            kube: kube.clone(),
+                            space: None,
+                            since: std::time::Instant::now(),
+                        },
+                    );
+                }
                 Ok(kube)
             }
             (None, None) => Ok(admin.clone()),
@@ -474,7 +503,8 @@ impl Labs {
     }
 
     /// Removes the lab's sandbox; `Ok(false)` when none was running.
-    /// Cluster labs refuse: their cluster is shared.
+    /// Cluster labs refuse (their cluster is shared), except a workshop
+    /// learner's: their namespace for the lab is deleted.
     pub fn stop(&self, lab: &'static Lab) -> Result<bool, RunError> {
         if lab.needs == Needs::Kind {
             // A learner's own namespace is theirs to remove; the cluster is not.

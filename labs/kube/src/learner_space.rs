@@ -373,10 +373,25 @@ pub async fn issue_token(
     Ok((status.token, expires))
 }
 
+/// How a learner kubeconfig carries its token.
+#[derive(Debug, Clone, Copy)]
+pub enum Credential<'a> {
+    /// The token itself (the file stands alone).
+    Token(&'a str),
+    /// A file holding it (`tokenFile`, relative paths from the kubeconfig's
+    /// folder): kubectl reads it on every run and kube clients every
+    /// minute, so a renewed token reaches them without a new kubeconfig.
+    TokenFile(&'a str),
+}
+
 /// A kubeconfig for the learner: the admin context's cluster (server, and
-/// its CA inlined so the file stands alone), the token, and a context
-/// `layerlab-<namespace>` whose default namespace is theirs.
-pub fn learner_kubeconfig(admin: &ConnectOptions, namespace: &str, token: &str) -> Result<String> {
+/// its CA inlined), the credential, and a context `layerlab-<namespace>`
+/// whose default namespace is theirs.
+pub fn learner_kubeconfig(
+    admin: &ConnectOptions,
+    namespace: &str,
+    credential: Credential<'_>,
+) -> Result<String> {
     use kube::config::Kubeconfig;
     let kc = match &admin.kubeconfig {
         Some(p) => Kubeconfig::read_from(p),
@@ -436,7 +451,10 @@ pub fn learner_kubeconfig(admin: &ConnectOptions, namespace: &str, token: &str) 
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": name, "cluster": c}],
-        "users": [{"name": name, "user": {"token": token}}],
+        "users": [{"name": name, "user": match credential {
+            Credential::Token(t) => json!({"token": t}),
+            Credential::TokenFile(f) => json!({"tokenFile": f}),
+        }}],
         "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
         "current-context": name,
         "preferences": {},
@@ -471,6 +489,8 @@ pub struct LearnerSpace {
     pub namespace: String,
     /// The kubeconfig file (0600) bound to it.
     pub kubeconfig: std::path::PathBuf,
+    /// The token file beside it (`token`, 0600), which the kubeconfig names.
+    pub token_file: std::path::PathBuf,
     /// Its one context's name.
     pub context: String,
     /// When the token expires (RFC 3339), if the server said.
@@ -479,7 +499,9 @@ pub struct LearnerSpace {
 
 /// [`guard_cluster`], [`provision`], [`issue_token`] and
 /// [`learner_kubeconfig`] in one: the space made (or repaired), a fresh
-/// token, and the kubeconfig written to `kubeconfig` with mode 0600.
+/// token in `token` beside `kubeconfig`, and the kubeconfig naming it,
+/// both written with mode 0600. Move the folder as a whole: the
+/// kubeconfig names the token file relative to itself.
 pub async fn open(
     admin: &Client,
     admin_opts: &ConnectOptions,
@@ -490,17 +512,31 @@ pub async fn open(
 ) -> Result<LearnerSpace> {
     guard_cluster(admin).await?;
     let namespace = provision(admin, learner, lab_namespace, limits).await?;
-    let (token, expires) = issue_token(admin, &namespace, TOKEN_TTL).await?;
-    let text = learner_kubeconfig(admin_opts, &namespace, &token)?;
-    write_private(kubeconfig, &text).map_err(|e| {
-        Error::KubeconfigUnusable(format!("cannot write {}: {e}", kubeconfig.display()))
-    })?;
-    Ok(LearnerSpace {
+    let token_file = kubeconfig.with_file_name("token");
+    let mut space = LearnerSpace {
         context: format!("layerlab-{namespace}"),
         namespace,
         kubeconfig: kubeconfig.to_path_buf(),
-        expires,
-    })
+        token_file,
+        expires: None,
+    };
+    renew_token(admin, &mut space).await?;
+    let text = learner_kubeconfig(admin_opts, &space.namespace, Credential::TokenFile("token"))?;
+    write_private(kubeconfig, &text).map_err(|e| {
+        Error::KubeconfigUnusable(format!("cannot write {}: {e}", kubeconfig.display()))
+    })?;
+    Ok(space)
+}
+
+/// A fresh token for the space's ServiceAccount, written over its token
+/// file (0600): every client of the kubeconfig picks it up.
+pub async fn renew_token(admin: &Client, space: &mut LearnerSpace) -> Result<()> {
+    let (token, expires) = issue_token(admin, &space.namespace, TOKEN_TTL).await?;
+    write_private(&space.token_file, &token).map_err(|e| {
+        Error::KubeconfigUnusable(format!("cannot write {}: {e}", space.token_file.display()))
+    })?;
+    space.expires = expires;
+    Ok(())
 }
 
 /// Deletes a learner namespace (and with it everything in it, its

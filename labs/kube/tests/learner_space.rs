@@ -150,7 +150,15 @@ async fn a_learner_s_kubectl_works_in_their_namespace_and_nowhere_else() {
         "layerlab.dev/learner"
     );
     let mode = std::fs::metadata(&a_file).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600, "the kubeconfig holds a token");
+    assert_eq!(mode, 0o600, "the kubeconfig is the learner's");
+    let mode = std::fs::metadata(&a.token_file)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "the token file holds a token");
+    let kc = std::fs::read_to_string(&a_file).unwrap();
+    assert!(kc.contains("tokenFile: token"), "{kc}");
     assert!(a.expires.is_some());
     let user = format!("system:serviceaccount:{}:learner", a.namespace);
 
@@ -257,6 +265,23 @@ async fn a_learner_s_kubectl_works_in_their_namespace_and_nowhere_else() {
                 )
                 .is_none()
         );
+        // A renewed token is picked up from the token file, kubeconfig unchanged.
+        let before = std::fs::read_to_string(&a.token_file).unwrap();
+        let mut renewed = a.clone();
+        h.standin.expire_tokens_of(&a.namespace);
+        let out = kubectl(&a_file, &["get", "pods", "-o", "name"]);
+        assert!(
+            text(&out.stderr).contains("Unauthorized"),
+            "{}",
+            text(&out.stderr)
+        );
+        tokio::runtime::Handle::current()
+            .block_on(learner_space::renew_token(client, &mut renewed))
+            .unwrap();
+        assert_ne!(std::fs::read_to_string(&a.token_file).unwrap(), before);
+        let out = kubectl(&a_file, &["get", "pods", "-o", "name"]);
+        assert_eq!(text(&out.stdout).trim(), "pod/web", "{}", text(&out.stderr));
+
         // b sees only b's (empty) namespace.
         let out = kubectl(&b_file, &["get", "pods", "-o", "name"]);
         assert!(out.status.success(), "{}", text(&out.stderr));

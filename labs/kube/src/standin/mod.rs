@@ -447,6 +447,17 @@ impl StandIn {
         }));
     }
 
+    /// Expires every token issued so far for ServiceAccounts in `namespace`
+    /// (their holders get 401 from now on), as time would.
+    pub fn expire_tokens_of(&self, namespace: &str) {
+        let past = std::time::Instant::now();
+        for t in self.shared.tokens.lock().expect("tokens").values_mut() {
+            if t.namespace == namespace {
+                t.expires = past;
+            }
+        }
+    }
+
     /// Answers every request with 401, as for an expired token.
     pub fn expire_credentials(&self) {
         self.shared.behaviour.lock().expect("behaviour").expired = true;
