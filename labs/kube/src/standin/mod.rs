@@ -9,9 +9,11 @@
 //! in the shape a kind cluster returns.
 //!
 //! What it does not do: scheduling, controllers (EndpointSlices do not
-//! follow pods by themselves: scenarios change both), admission, field
-//! ownership conflicts, protobuf, aggregated discovery (clients fall back to
-//! the per-group documents), OpenAPI.
+//! follow pods by themselves: scenarios change both; `run_pods` starts new
+//! pods), admission (quotas, limit ranges and policies are stored, not
+//! enforced), field ownership conflicts, protobuf, aggregated discovery
+//! (clients fall back to the per-group documents), OpenAPI schemas (just
+//! enough v3 for kubectl to validate on the server).
 
 mod rbac;
 mod server;
