@@ -191,6 +191,13 @@ async fn a_learner_s_kubectl_works_in_their_namespace_and_nowhere_else() {
         );
         assert!(out.status.success(), "{}", text(&out.stderr));
 
+        // Exec in their own pod, over the websocket, with their token.
+        h.standin.on_exec(|c| {
+            (c.command == ["hostname"]).then(|| layerlab_kube::standin::ExecReply::ok("web\n"))
+        });
+        let out = kubectl(&a_file, &["exec", "web", "--", "hostname"]);
+        assert_eq!(text(&out.stdout), "web\n", "{}", text(&out.stderr));
+
         // Another learner's namespace.
         let out = kubectl(&a_file, &["get", "pods", "-n", &b.namespace]);
         assert_forbidden(
@@ -201,6 +208,12 @@ async fn a_learner_s_kubectl_works_in_their_namespace_and_nowhere_else() {
                 b.namespace
             ),
         );
+        let out = kubectl(
+            &a_file,
+            &["-n", &b.namespace, "exec", "web", "--", "hostname"],
+        );
+        // (kubectl reads the pod before it execs: that read is refused.)
+        assert_forbidden(&out, &user, "cannot get resource \"pods\"");
         let out = kubectl(&a_file, &["-n", &b.namespace, "delete", "pod", "web"]);
         assert_forbidden(&out, &user, "cannot delete resource \"pods\"");
         // Nodes, cluster-wide.
