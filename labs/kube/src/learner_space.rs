@@ -463,6 +463,40 @@ pub fn learner_kubeconfig(
         .map_err(|e| Error::KubeconfigUnusable(format!("cannot write a kubeconfig: {e}")))
 }
 
+/// A learner kubeconfig pointed at another address for the same API
+/// server (a port forwarded into the learner's sandbox, e.g.
+/// `https://127.0.0.1:6443`): the server URL is replaced and the original
+/// host kept as `tls-server-name`, so the server's certificate is still
+/// checked against the name it was issued for.
+pub fn via_server(kubeconfig: &str, server: &str) -> Result<String> {
+    let bad = |why: String| Error::KubeconfigUnusable(why);
+    let mut doc: serde_json::Value =
+        serde_yaml_ng::from_str(kubeconfig).map_err(|e| bad(format!("not a kubeconfig: {e}")))?;
+    let clusters = doc["clusters"]
+        .as_array_mut()
+        .ok_or_else(|| bad("the kubeconfig has no clusters".into()))?;
+    for c in clusters {
+        let cluster = &mut c["cluster"];
+        let old = cluster["server"].as_str().unwrap_or_default().to_string();
+        let host = old
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .map(|hp| match hp.strip_prefix('[') {
+                // [::1]:6443
+                Some(v6) => v6.split(']').next().unwrap_or(v6).to_string(),
+                None => hp.rsplit_once(':').map_or(hp, |(h, _)| h).to_string(),
+            })
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| bad(format!("cluster server `{old}` has no host")))?;
+        if cluster["tls-server-name"].is_null() {
+            cluster["tls-server-name"] = json!(host);
+        }
+        cluster["server"] = json!(server);
+    }
+    serde_yaml_ng::to_string(&doc).map_err(|e| bad(format!("cannot write a kubeconfig: {e}")))
+}
+
 /// Writes a file only its owner may read (0600), replacing it atomically.
 pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -654,6 +688,32 @@ mod tests {
             );
         }
         assert_ne!(long, space_namespace(&"x".repeat(201), "shop"));
+    }
+
+    #[test]
+    fn a_kubeconfig_via_a_forwarded_port_keeps_the_certificate_name() {
+        let kc = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://kind.example:6443\n    certificate-authority-data: QUJD\nusers: []\ncontexts: []\n";
+        let out = via_server(kc, "https://127.0.0.1:7000").unwrap();
+        let v: serde_json::Value = serde_yaml_ng::from_str(&out).unwrap();
+        assert_eq!(
+            v["clusters"][0]["cluster"]["server"],
+            "https://127.0.0.1:7000"
+        );
+        assert_eq!(
+            v["clusters"][0]["cluster"]["tls-server-name"],
+            "kind.example"
+        );
+        assert_eq!(
+            v["clusters"][0]["cluster"]["certificate-authority-data"],
+            "QUJD"
+        );
+        let v6 = via_server(
+            &kc.replace("kind.example", "[::1]"),
+            "https://127.0.0.1:7000",
+        )
+        .unwrap();
+        assert!(v6.contains("tls-server-name: ::1"), "{v6}");
+        assert!(via_server("clusters: 3", "https://x").is_err());
     }
 
     #[test]

@@ -295,6 +295,22 @@ async fn a_learner_s_kubectl_works_in_their_namespace_and_nowhere_else() {
         let out = kubectl(&a_file, &["get", "pods", "-o", "name"]);
         assert_eq!(text(&out.stdout).trim(), "pod/web", "{}", text(&out.stderr));
 
+        // The same kubeconfig through another address of the server (a
+        // forwarded port in a learner's sandbox): the certificate is still
+        // checked against the original name.
+        let url = h.standin.url();
+        let port = url.rsplit(':').next().unwrap();
+        let via = learner_space::via_server(
+            &std::fs::read_to_string(&a_file).unwrap(),
+            &format!("https://localhost:{port}"),
+        )
+        .unwrap();
+        let via_file = a_file.with_file_name("kubeconfig-via");
+        learner_space::write_private(&via_file, &via).unwrap();
+        let out = kubectl(&via_file, &["get", "pods", "-o", "name"]);
+        assert_eq!(text(&out.stdout).trim(), "pod/web", "{}", text(&out.stderr));
+        assert!(via.contains("tls-server-name: 127.0.0.1"), "{via}");
+
         // b sees only b's (empty) namespace.
         let out = kubectl(&b_file, &["get", "pods", "-o", "name"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
