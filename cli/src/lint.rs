@@ -96,13 +96,87 @@ fn lint_labs_dir(root: &Path) -> Result<bool> {
     for d in &loaded.diagnostics {
         println!("{d}");
     }
+    // Kind labs' manifests sit beside the lab files (`labs/manifests`).
+    let manifests = root
+        .parent()
+        .map(|p| p.join("manifests"))
+        .filter(|p| p.is_dir())
+        .map(|dir| lint_manifests(&dir))
+        .transpose()?
+        .unwrap_or_default();
+    for d in &manifests {
+        println!("{d}");
+    }
     println!(
         "{}: {} labs; {} errors",
         root.display(),
         loaded.labs.len(),
-        loaded.errors()
+        loaded.errors() + manifests.len()
     );
-    Ok(loaded.errors() == 0)
+    Ok(loaded.errors() == 0 && manifests.is_empty())
+}
+
+/// Kind labs' manifests (`DIR/<lab>/*.yaml`) must parse and leave the
+/// namespace to the runner: no `metadata.namespace`, no Namespace object
+/// (in a workshop they are applied in the learner's own namespace).
+fn lint_manifests(dir: &Path) -> Result<Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut files = Vec::new();
+    for lab in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let lab = lab?.path();
+        if lab.is_dir() {
+            for f in std::fs::read_dir(&lab)? {
+                let f = f?.path();
+                if f.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    files.push(f);
+                }
+            }
+        }
+    }
+    files.sort();
+    for f in files {
+        let text =
+            std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        let at = |needle: &str| {
+            text.lines()
+                .position(|l| l.trim_start().starts_with(needle))
+                .map_or(1, |i| i + 1)
+        };
+        let diag = |line, message: String, help: &str| Diagnostic {
+            severity: Severity::Error,
+            file: f.display().to_string(),
+            line,
+            col: 1,
+            message,
+            help: Some(help.into()),
+        };
+        match layerlab_kube::cluster::apply::documents(&text) {
+            Err(e) => out.push(diag(
+                1,
+                e.to_string(),
+                "each document needs apiVersion, kind and metadata.name",
+            )),
+            Ok(docs) => {
+                for d in docs {
+                    let name = d["metadata"]["name"].as_str().unwrap_or_default();
+                    if d["kind"] == "Namespace" {
+                        out.push(diag(
+                            at("kind: Namespace"),
+                            format!("manifest makes namespace `{name}`"),
+                            "leave it out: the runner makes the lab's `namespace:` (a learner's own in a workshop)",
+                        ));
+                    } else if let Some(ns) = d["metadata"]["namespace"].as_str() {
+                        out.push(diag(
+                            at("namespace:"),
+                            format!("{} `{name}` names namespace `{ns}`", d["kind"].as_str().unwrap_or("object")),
+                            "leave metadata.namespace out: kubectl's default is the lab's namespace (a learner's own in a workshop)",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Reads every file under `root` and loads it as a course.

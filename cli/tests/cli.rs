@@ -78,6 +78,23 @@ fn lint_of_the_embedded_course_has_no_errors() {
 }
 
 #[test]
+fn lint_holds_kind_labs_and_their_manifests_to_the_runner_s_namespace() {
+    let out = layerlab(&["lint", &fixture("kind-lab/content")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for expected in [
+        "pods.yaml:11:1: error: step 1 (`Two pods`): a command names the lab's namespace `net`",
+        "pods.yaml:6:1: error: Pod `client` names namespace `net`",
+        "2 errors",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}
+
+#[test]
 fn lint_reports_broken_lab_files_with_file_line_and_cause() {
     let out = layerlab(&["lint", &fixture("broken-labs")]);
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -95,6 +95,13 @@ pub struct RunInfo {
     pub isolated: bool,
     /// How to open a terminal on the same sandbox or cluster.
     pub shell_hint: String,
+    /// Cluster labs: the namespace the lab works in (a learner's own in a
+    /// workshop).
+    pub namespace: Option<String>,
+    /// Workshop cluster labs: the learner's kubeconfig (0600), bound to
+    /// their namespace and ServiceAccount: what a learner's terminal gets
+    /// as `KUBECONFIG` (never the server's own).
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// Where cluster labs run, and who owns the sandboxes a process starts.
@@ -110,6 +117,25 @@ pub struct RunOptions {
     pub runtime: Option<Handle>,
     /// Shared machines: sandboxes confined, one per learner per lab.
     pub confine: Option<Confinement>,
+    /// Workshops: kind labs in the learner's own namespaces on the shared
+    /// cluster (`context`), provisioned on first start.
+    pub cluster_space: Option<ClusterSpace>,
+}
+
+/// Kind labs for one learner on a shared cluster: each lab in its own
+/// namespace `ll-<learner>-<lab namespace>` (made on the lab's first
+/// start), with a ServiceAccount confined to it; the lab's commands, shell
+/// and namespaced checks use that ServiceAccount's kubeconfig, node-level
+/// checks the server's credentials (read-only).
+#[derive(Debug, Clone)]
+pub struct ClusterSpace {
+    /// The learner's id (part of each namespace's name and its label).
+    pub learner: String,
+    /// Where the learner's kubeconfigs (0600) and captures are kept, one
+    /// folder per lab.
+    pub dir: PathBuf,
+    /// Quota and limits of each namespace.
+    pub limits: layerlab_kube::learner_space::SpaceLimits,
 }
 
 /// Confined sandboxes for one learner (the workshop server): keyed
@@ -130,6 +156,7 @@ impl Default for RunOptions {
             kubeconfig: None,
             runtime: None,
             confine: None,
+            cluster_space: None,
         }
     }
 }
@@ -160,7 +187,22 @@ pub struct Labs {
     opts: RunOptions,
     rt: Mutex<Option<Rt>>,
     cluster: Mutex<Option<KubeLabs>>,
+    /// Per lab id: the runner scoped to its namespace (a learner's space in
+    /// a workshop), and when it was made (tokens expire).
+    scoped: Mutex<std::collections::HashMap<String, Scoped>>,
 }
+
+/// A kind lab's runner, its learner space in a workshop, and when its
+/// token was issued.
+struct Scoped {
+    kube: KubeLabs,
+    space: Option<layerlab_kube::learner_space::LearnerSpace>,
+    since: std::time::Instant,
+}
+
+/// A learner's token is renewed when older than this (it lives an hour;
+/// kube clients reread the token file every minute).
+const TOKEN_RENEW: Duration = Duration::from_secs(45 * 60);
 
 /// The runtime cluster work runs on.
 #[derive(Clone)]
@@ -185,6 +227,7 @@ impl Labs {
             opts,
             rt: Mutex::new(None),
             cluster: Mutex::new(None),
+            scoped: Mutex::new(Default::default()),
         }
     }
 
@@ -272,15 +315,139 @@ impl Labs {
                 if start == Start::Existing && !connected {
                     return Err(RunError::NotRunning(lab.id.clone()));
                 }
-                let (kube, rt) = self.connect()?;
+                let (admin, rt) = self.connect()?;
+                let kube = self.scoped(lab, &admin, &rt, start)?;
+                let dir = match &self.opts.cluster_space {
+                    Some(space) => space.dir.join(&lab.id),
+                    None => cluster_dir(&lab.id),
+                };
                 Ok(Arc::new(ClusterBackend {
-                    dir: cluster_dir(&lab.id),
+                    dir,
                     context: kube.context().map(String::from),
                     kube,
                     rt,
                 }))
             }
         }
+    }
+
+    /// The runner for a kind lab: in a workshop, scoped to the learner's
+    /// space (provisioned on first start, its token renewed when old); on
+    /// one's own cluster, to the lab's namespace (made if missing); a lab
+    /// naming no namespace uses the admin runner as it is.
+    fn scoped(
+        &self,
+        lab: &Lab,
+        admin: &KubeLabs,
+        rt: &Rt,
+        start: Start,
+    ) -> Result<KubeLabs, RunError> {
+        let cluster = |source| RunError::Cluster { source };
+        let mut scoped = self.scoped.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = scoped.get_mut(&lab.id) {
+            if entry.since.elapsed() >= TOKEN_RENEW
+                && let Some(space) = entry.space.as_mut()
+            {
+                // A fresh token into the token file the kubeconfig names:
+                // runs already handed out pick it up too.
+                rt.block_on(layerlab_kube::learner_space::renew_token(
+                    admin.client(),
+                    space,
+                ))
+                .map_err(cluster)?;
+                entry.since = std::time::Instant::now();
+            }
+            return Ok(entry.kube.clone());
+        }
+        match (&self.opts.cluster_space, &lab.namespace) {
+            (Some(_), _) if start == Start::Existing => Err(RunError::NotRunning(lab.id.clone())),
+            (Some(space), lab_ns) => {
+                let lab_ns = lab_ns.as_deref().unwrap_or(&lab.id);
+                let mut opts = ConnectOptions::for_labs(self.opts.context.clone());
+                opts.kubeconfig = self.opts.kubeconfig.clone();
+                let file = space.dir.join(&lab.id).join("kubeconfig");
+                let made = rt.block_on(async {
+                    let s = layerlab_kube::learner_space::open(
+                        admin.client(),
+                        &opts,
+                        &space.learner,
+                        lab_ns,
+                        &space.limits,
+                        &file,
+                    )
+                    .await?;
+                    let learner = KubeLabs::connect(&ConnectOptions {
+                        context: Some(s.context.clone()),
+                        kubeconfig: Some(s.kubeconfig.clone()),
+                    })
+                    .await?;
+                    let kube = learner
+                        .in_namespace(lab.namespace.as_deref(), &s.namespace)
+                        .with_reader(admin);
+                    Ok::<_, layerlab_kube::Error>((kube, s))
+                });
+                let (kube, space) = made.map_err(cluster)?;
+                scoped.insert(
+                    lab.id.clone(),
+                    Scoped {
+                        kube: kube.clone(),
+                        space: Some(space),
+                        since: std::time::Instant::now(),
+                    },
+                );
+                Ok(kube)
+            }
+            (None, Some(ns)) => {
+                if start != Start::Existing {
+                    rt.block_on(layerlab_kube::learner_space::ensure_namespace(
+                        admin.client(),
+                        ns,
+                    ))
+                    .map_err(cluster)?;
+                }
+                let kube = admin.clone().in_namespace(Some(ns), ns);
+                if start != Start::Existing {
+                    scoped.insert(
+                        lab.id.clone(),
+                        Scoped {
+                            kube: kube.clone(),
+                            space: None,
+                            since: std::time::Instant::now(),
+                        },
+                    );
+                }
+                Ok(kube)
+            }
+            (None, None) => Ok(admin.clone()),
+        }
+    }
+
+    /// Workshops: the namespace of this learner's space for a kind lab.
+    fn space_namespace(&self, lab: &Lab) -> Option<String> {
+        let space = self.opts.cluster_space.as_ref()?;
+        Some(layerlab_kube::learner_space::space_namespace(
+            &space.learner,
+            lab.namespace.as_deref().unwrap_or(&lab.id),
+        ))
+    }
+
+    /// Workshops: deletes every namespace of this learner's kind labs on the
+    /// shared cluster (what they built, their ServiceAccounts and tokens);
+    /// answers the namespaces deleted. Nothing to do without a cluster space.
+    pub fn remove_cluster_spaces(&self) -> Result<Vec<String>, RunError> {
+        let Some(space) = &self.opts.cluster_space else {
+            return Ok(Vec::new());
+        };
+        let (admin, rt) = self.connect()?;
+        self.scoped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        rt.block_on(layerlab_kube::learner_space::teardown_learner(
+            admin.client(),
+            &space.learner,
+        ))
+        .map_err(|source| RunError::Cluster { source })
     }
 
     /// The lab's run, started (or connected) if needed, after checking the
@@ -306,8 +473,27 @@ impl Labs {
     }
 
     /// A fresh start: the old sandbox (and what the learner built in it)
-    /// is removed. Cluster labs refuse: their cluster is shared.
+    /// is removed. Cluster labs refuse (their cluster is shared), except a
+    /// workshop learner's: their namespace is deleted, waited for, and made
+    /// again empty.
     pub fn reset(&self, lab: &'static Lab) -> Result<LabRun, RunError> {
+        if lab.needs == Needs::Kind && self.opts.cluster_space.is_some() {
+            self.stop(lab)?;
+            let (admin, rt) = self.connect()?;
+            let ns = self.space_namespace(lab).unwrap_or_default();
+            rt.block_on(layerlab_kube::learner_space::wait_gone(
+                admin.client(),
+                &ns,
+                Duration::from_secs(120),
+            ))
+            .map_err(|source| RunError::Cluster { source })?;
+            let backend = self.backend(lab, Start::Ensure)?;
+            return Ok(LabRun {
+                lab,
+                backend,
+                fresh: true,
+            });
+        }
         let backend = self.backend(lab, Start::Fresh)?;
         Ok(LabRun {
             lab,
@@ -317,10 +503,26 @@ impl Labs {
     }
 
     /// Removes the lab's sandbox; `Ok(false)` when none was running.
-    /// Cluster labs refuse: their cluster is shared.
+    /// Cluster labs refuse (their cluster is shared), except a workshop
+    /// learner's: their namespace for the lab is deleted.
     pub fn stop(&self, lab: &'static Lab) -> Result<bool, RunError> {
         if lab.needs == Needs::Kind {
-            return Err(RunError::SharedCluster);
+            // A learner's own namespace is theirs to remove; the cluster is not.
+            let Some(space) = &self.opts.cluster_space else {
+                return Err(RunError::SharedCluster);
+            };
+            let (admin, rt) = self.connect()?;
+            self.scoped
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&lab.id);
+            let ns = layerlab_kube::learner_space::space_namespace(
+                &space.learner,
+                lab.namespace.as_deref().unwrap_or(&lab.id),
+            );
+            return rt
+                .block_on(layerlab_kube::learner_space::teardown(admin.client(), &ns))
+                .map_err(|source| RunError::Cluster { source });
         }
         Ok(match Sandbox::find(&self.sandbox_key(lab)) {
             Some(sb) => {
@@ -346,6 +548,8 @@ impl Labs {
                 context: None,
                 isolated: false,
                 shell_hint: shell_hint(lab),
+                namespace: None,
+                kubeconfig: None,
             },
         }
     }
@@ -522,6 +726,8 @@ impl Backend for SandboxBackend {
             context: None,
             isolated: true,
             shell_hint: format!("layerlab lab shell {}", self.sb.lab),
+            namespace: None,
+            kubeconfig: None,
         }
     }
 }
@@ -582,6 +788,14 @@ impl Backend for ClusterBackend {
         );
         let mut cmd = Command::new("bash");
         cmd.arg("--rcfile").arg(&rc).arg("-i");
+        if let Some(k) = self
+            .kube
+            .kubeconfig()
+            .filter(|_| self.kube.namespace().is_some())
+        {
+            // Tools other than the kubectl function read the same file.
+            cmd.env("KUBECONFIG", k);
+        }
         cmd.env(
             "TERM",
             std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
@@ -601,10 +815,19 @@ impl Backend for ClusterBackend {
             rootless: None,
             context: self.context.clone(),
             isolated: false,
-            shell_hint: match &self.context {
-                Some(c) => format!("kubectl --context {c} get pods -A"),
-                None => "kubectl get pods -A".into(),
+            shell_hint: match (&self.context, self.kube.namespace()) {
+                (Some(c), Some(ns)) => format!("kubectl --context {c} -n {ns} get pods"),
+                (Some(c), None) => format!("kubectl --context {c} get pods -A"),
+                (None, _) => "kubectl get pods -A".into(),
             },
+            namespace: self.kube.namespace().map(String::from),
+            // Only a learner's runner has a server-side reader; its
+            // kubeconfig is the learner's, the one a terminal may get.
+            kubeconfig: self
+                .kube
+                .has_reader()
+                .then(|| self.kube.kubeconfig().map(Path::to_path_buf))
+                .flatten(),
         }
     }
 }

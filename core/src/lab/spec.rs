@@ -23,6 +23,12 @@ pub struct Lab {
     pub summary: String,
     /// Programs this lab needs beyond every sandbox lab's basic set (e.g. `bird`, `haproxy`).
     pub tools: Vec<String>,
+    /// Kind labs: the namespace the lab works in (`net`). On the learner's
+    /// own cluster it is that name; in a workshop the runner puts the
+    /// learner's own namespace in its place (kubectl's default namespace,
+    /// and checks that name it or name none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// Steps, in order.
     pub steps: Vec<Step>,
     /// Source path, relative to the labs root.
@@ -575,6 +581,8 @@ struct LabFile {
     summary: String,
     #[serde(default)]
     tools: Vec<String>,
+    #[serde(default)]
+    namespace: Option<String>,
     steps: Vec<StepFile>,
 }
 
@@ -774,6 +782,9 @@ fn load_one(
     if parsed.steps.is_empty() {
         cx.error("steps:", "a lab needs at least one step".into(), None);
     }
+    if let Some(ns) = &parsed.namespace {
+        check_lab_namespace(&mut cx, ns, parsed.needs, &parsed.steps);
+    }
     let mut steps = Vec::new();
     for (si, step) in parsed.steps.into_iter().enumerate() {
         let at = format!("step {} (`{}`)", si + 1, step.title);
@@ -828,9 +839,70 @@ fn load_one(
         needs: parsed.needs,
         summary: parsed.summary,
         tools: parsed.tools,
+        namespace: parsed.namespace,
         steps,
         source: file.path.to_string(),
     })
+}
+
+/// A kind lab's `namespace:` is a DNS label, and its commands leave it to
+/// the runner: naming it (`-n net`) would send a workshop learner's
+/// commands to a namespace that is not theirs.
+fn check_lab_namespace(cx: &mut FileCtx<'_>, ns: &str, needs: Needs, steps: &[StepFile]) {
+    if needs != Needs::Kind {
+        cx.error(
+            "namespace:",
+            "`namespace` is for kind labs (`needs: kind`)".into(),
+            Some("sandbox labs have their own network namespaces: use `ip netns`"),
+        );
+        return;
+    }
+    let label = !ns.is_empty()
+        && ns.len() <= 30
+        && !ns.starts_with('-')
+        && !ns.ends_with('-')
+        && ns
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !label {
+        cx.error(
+            "namespace:",
+            format!("lab namespace `{ns}` is not a DNS label of at most 30 characters"),
+            Some("use lowercase letters, digits and dashes (learner namespaces add a prefix)"),
+        );
+        return;
+    }
+    let names_it = |cmd: &str| {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        words.windows(2).any(|w| {
+            (w[0] == "-n" || w[0] == "--namespace") && w[1].trim_matches(['\'', '"']) == ns
+        }) || words
+            .iter()
+            .any(|w| *w == format!("--namespace={ns}") || *w == format!("-n={ns}"))
+    };
+    for (si, step) in steps.iter().enumerate() {
+        let scripts = step.setup.iter().chain(&step.solution);
+        let checks = step.checks.iter().flat_map(|c| {
+            c.host
+                .as_ref()
+                .map(|h| h.run.as_str())
+                .into_iter()
+                .chain(c.capture.as_ref().and_then(|c| c.trigger.as_deref()))
+        });
+        for cmd in scripts.map(String::as_str).chain(checks) {
+            if names_it(cmd) {
+                cx.error(
+                    cmd.lines().next().unwrap_or(cmd),
+                    format!(
+                        "step {} (`{}`): a command names the lab's namespace `{ns}`",
+                        si + 1,
+                        step.title
+                    ),
+                    Some("leave it out: the runner makes the lab's namespace kubectl's default (in a workshop, the learner's own); `$LAB_NAMESPACE` holds its name"),
+                );
+            }
+        }
+    }
 }
 
 fn check_from_file(c: CheckFile, needs: Needs) -> Result<Check, String> {
@@ -1054,6 +1126,49 @@ steps:
         );
         assert_eq!(step.hints_after(0).count(), 1);
         assert_eq!(step.hints_after(2).count(), 2);
+    }
+
+    #[test]
+    fn a_lab_namespace_is_for_kind_labs_whose_commands_leave_it_out() {
+        let kind = r#"
+id: k
+title: K
+chapter: linux
+needs: kind
+namespace: net
+summary: S.
+steps:
+  - title: Pods
+    instructions: Apply them.
+    solution: [kubectl apply -f manifests/k/pods.yaml]
+    checks:
+      - title: one
+        resource: { apiVersion: v1, kind: Pod, name: client, match: { spec: { nodeName: w } } }
+      - title: seen
+        host: { run: "kubectl -n kube-system get pods", expect: { exit: 0 } }
+"#;
+        let l = load(kind);
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        assert_eq!(l.labs[0].namespace.as_deref(), Some("net"));
+        for bad in [
+            "kubectl -n net apply -f manifests/k/pods.yaml",
+            "kubectl apply --namespace=net -f x.yaml",
+            "kubectl --namespace 'net' get pods",
+        ] {
+            let text = kind.replace("kubectl apply -f manifests/k/pods.yaml", bad);
+            let d = &load(&text).diagnostics;
+            assert_eq!(d.len(), 1, "{bad}: {d:?}");
+            assert!(
+                d[0].message.contains("names the lab's namespace `net`"),
+                "{d:?}"
+            );
+            assert_eq!(d[0].line, 11, "{d:?}");
+        }
+        let d = &load(&kind.replace("namespace: net", "namespace: Net_1")).diagnostics;
+        assert!(d[0].message.contains("not a DNS label"), "{d:?}");
+        let d =
+            &load(&GOOD.replace("needs: sandbox", "needs: sandbox\nnamespace: net")).diagnostics;
+        assert!(d[0].message.contains("for kind labs"), "{d:?}");
     }
 
     #[test]

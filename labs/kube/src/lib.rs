@@ -17,6 +17,7 @@ pub mod capture;
 pub mod client;
 pub mod cluster;
 mod error;
+pub mod learner_space;
 mod observe;
 pub mod proxy;
 mod runner;

@@ -39,6 +39,18 @@ pub struct KubeLabs {
     proxy_mode: Arc<OnceCell<ProxyMode>>,
     context: Option<String>,
     kubeconfig: Option<std::path::PathBuf>,
+    /// The lab's namespace and where it goes (see [`KubeLabs::in_namespace`]).
+    scope: Option<Arc<Scope>>,
+    /// The server's own client for node-level reads (nodes, other
+    /// namespaces, node checks, captures), when `client` is a learner's.
+    reader: Option<Client>,
+}
+
+/// A lab's namespace as its file names it, and the one its work goes to.
+#[derive(Debug)]
+struct Scope {
+    lab: Option<String>,
+    actual: String,
 }
 
 impl KubeLabs {
@@ -65,6 +77,111 @@ impl KubeLabs {
             proxy_mode: Arc::new(OnceCell::new()),
             context: None,
             kubeconfig: None,
+            scope: None,
+            reader: None,
+        }
+    }
+
+    /// Runs a lab that works in `lab_namespace` (its file's `namespace:`)
+    /// in `actual` instead: checks naming the lab's namespace, or none, go
+    /// to `actual`, and it is kubectl's default namespace (and
+    /// `$LAB_NAMESPACE`) for the lab's commands. Single-user runs pass the
+    /// same name twice; a workshop passes the learner's namespace.
+    pub fn in_namespace(mut self, lab_namespace: Option<&str>, actual: &str) -> Self {
+        self.scope = Some(Arc::new(Scope {
+            lab: lab_namespace.map(String::from),
+            actual: actual.to_string(),
+        }));
+        self
+    }
+
+    /// Node-level reads (nodes, other namespaces, node commands, captures,
+    /// http checks' watches) go through `admin`'s client and node shell:
+    /// for a runner whose own client is a learner's, confined to their
+    /// namespace. Those observers only read.
+    pub fn with_reader(mut self, admin: &KubeLabs) -> Self {
+        self.reader = Some(admin.client.clone());
+        self.shell = admin.shell.clone();
+        self.proxy_mode = admin.proxy_mode.clone();
+        self
+    }
+
+    /// The namespace this runner's lab works in, if scoped.
+    pub fn namespace(&self) -> Option<&str> {
+        self.scope.as_ref().map(|s| s.actual.as_str())
+    }
+
+    /// The kubeconfig file this runner connected through, if one was named.
+    pub fn kubeconfig(&self) -> Option<&std::path::Path> {
+        self.kubeconfig.as_deref()
+    }
+
+    /// Whether node-level reads go through another (the server's) client:
+    /// this runner's own credentials are a learner's.
+    pub fn has_reader(&self) -> bool {
+        self.reader.is_some()
+    }
+
+    /// The client for node-level reads (the server's own).
+    fn reader(&self) -> &Client {
+        self.reader.as_ref().unwrap_or(&self.client)
+    }
+
+    /// The check with the lab's namespace put where it goes.
+    fn localize<'c>(&self, check: &'c Check) -> std::borrow::Cow<'c, Check> {
+        use std::borrow::Cow;
+        let Some(scope) = &self.scope else {
+            return Cow::Borrowed(check);
+        };
+        let maps = |ns: &Option<String>| ns.is_none() || *ns == scope.lab;
+        let mut c = check.clone();
+        match &mut c.kind {
+            CheckKind::Resource(r) if maps(&r.namespace) => {
+                r.namespace = Some(scope.actual.clone())
+            }
+            CheckKind::Exec(e) if maps(&e.namespace) => e.namespace = Some(scope.actual.clone()),
+            CheckKind::Node(n) => {
+                let Some(sp) = n
+                    .service
+                    .as_deref()
+                    .and_then(crate::proxy::ServicePort::parse)
+                else {
+                    return Cow::Borrowed(check);
+                };
+                if Some(&sp.namespace) != scope.lab.as_ref() {
+                    return Cow::Borrowed(check);
+                }
+                let port = if sp.port.is_empty() {
+                    String::new()
+                } else {
+                    format!(":{}", sp.port)
+                };
+                n.service = Some(format!("{}/{}{port}", scope.actual, sp.name));
+            }
+            _ => return Cow::Borrowed(check),
+        }
+        Cow::Owned(c)
+    }
+
+    /// The client a (localized) check observes with: the runner's own for
+    /// exec and for namespaced reads in the lab's namespace, the server's
+    /// for reads of anything else.
+    async fn client_for(&self, kind: &CheckKind) -> &Client {
+        let Some(reader) = &self.reader else {
+            return &self.client;
+        };
+        let own = self.namespace();
+        match kind {
+            CheckKind::Resource(r) if r.namespace.as_deref() == own => {
+                // Cluster-scoped kinds (Node) ignore the namespace.
+                match self.kinds.resolve(reader, &r.api_version, &r.kind).await {
+                    Ok(info) if info.namespaced => &self.client,
+                    _ => reader,
+                }
+            }
+            // Exec runs commands: always as the learner, never as the server.
+            CheckKind::Exec(_) => &self.client,
+            _ => reader,
         }
     }
 
@@ -94,6 +211,9 @@ impl KubeLabs {
     /// `POLL_MS` at most) until core's [`Attempt`] decides. A failure that
     /// retrying cannot fix (unreachable, 401, 403) ends the check at once.
     pub async fn run_check_detailed(&self, check: &Check, answer: Option<&str>) -> CheckOutcome {
+        let check = self.localize(check);
+        let check = check.as_ref();
+        let client = self.client_for(&check.kind).await;
         let start = Instant::now();
         // Watches start only when a first observation did not decide the
         // check: most checks a learner asks for are already true.
@@ -101,7 +221,8 @@ impl KubeLabs {
         let mut attempt = Attempt::new(check, 0);
         let mut pcap = None;
         loop {
-            let (verdict, fatal, captured) = self.observe_and_judge(&check.kind, answer).await;
+            let (verdict, fatal, captured) =
+                self.observe_and_judge(client, &check.kind, answer).await;
             if captured.is_some() {
                 pcap = captured;
             }
@@ -111,7 +232,7 @@ impl KubeLabs {
                 _ if fatal => break,
                 Decision::Again { within_ms } => {
                     let feed = feed.get_or_insert_with(|| {
-                        ChangeFeed::start(&self.client, &self.kinds, targets(&check.kind))
+                        ChangeFeed::start(client, &self.kinds, targets(&check.kind))
                     });
                     feed.next_change(Duration::from_millis(within_ms)).await;
                 }
@@ -173,6 +294,7 @@ impl KubeLabs {
     /// One observation and its verdict; `true` when retrying cannot help.
     async fn observe_and_judge(
         &self,
+        client: &Client,
         kind: &CheckKind,
         answer: Option<&str>,
     ) -> (Verdict, bool, Option<Vec<u8>>) {
@@ -187,8 +309,8 @@ impl KubeLabs {
             (evaluate(kind, obs, answer), fatal)
         };
         let obs = match kind {
-            CheckKind::Resource(r) => observe::resource(&self.client, &self.kinds, r).await,
-            CheckKind::Exec(e) => observe::exec(&self.client, e).await,
+            CheckKind::Resource(r) => observe::resource(client, &self.kinds, r).await,
+            CheckKind::Exec(e) => observe::exec(client, e).await,
             CheckKind::Http(h) => self.http.observe(h).await,
             CheckKind::Host { run, .. } => {
                 let script = self.with_context(run);
@@ -201,7 +323,7 @@ impl KubeLabs {
             CheckKind::Capture(c) => match &c.node {
                 Some(node) => {
                     let trigger = c.trigger.as_deref().map(|t| self.with_context(t));
-                    let obs = capture::observe(&self.client, node, c, trigger.as_deref()).await;
+                    let obs = capture::observe(self.reader(), node, c, trigger.as_deref()).await;
                     let pcap = match &obs {
                         Observation::Packets { pcap, .. } => Some(pcap.clone()),
                         _ => None,
@@ -230,7 +352,8 @@ impl KubeLabs {
         n: &layerlab_core::lab::NodeCheck,
         answer: Option<&str>,
     ) -> (Verdict, bool, Option<Vec<u8>>) {
-        let nodes = match observe::node_names(&self.client, &n.node).await {
+        let reader = self.reader();
+        let nodes = match observe::node_names(reader, &n.node).await {
             Ok(v) => v,
             Err(e) => {
                 let fatal = is_fatal(&e);
@@ -243,13 +366,11 @@ impl KubeLabs {
                 Some(svc) => {
                     let mode = self
                         .proxy_mode
-                        .get_or_try_init(|| observe::proxy_mode(&self.client, &self.shell, node))
+                        .get_or_try_init(|| observe::proxy_mode(reader, &self.shell, node))
                         .await
                         .copied();
                     match mode {
-                        Ok(m) => {
-                            observe::service_rules(&self.client, &self.shell, m, node, svc).await
-                        }
+                        Ok(m) => observe::service_rules(reader, &self.shell, m, node, svc).await,
                         Err(e) => Err(e),
                     }
                 }
@@ -284,20 +405,33 @@ impl KubeLabs {
         }
     }
 
-    /// A shell function binding `kubectl` to this runner's kubeconfig and
-    /// context (None when neither was chosen).
+    /// A shell function binding `kubectl` to this runner's kubeconfig,
+    /// context and lab namespace (None when none was chosen). A scoped
+    /// runner also exports `KUBECONFIG` (so `command kubectl` and other
+    /// tools get the same credentials, not the server's) and
+    /// `LAB_NAMESPACE`.
     pub fn kubectl_binding(&self) -> Option<String> {
         let mut args = String::new();
+        let mut exports = String::new();
         if let Some(k) = &self.kubeconfig {
-            args.push_str(&format!(
-                " --kubeconfig {}",
-                capture::shell_quote(&k.to_string_lossy())
-            ));
+            let k = capture::shell_quote(&k.to_string_lossy());
+            args.push_str(&format!(" --kubeconfig {k}"));
+            if self.reader.is_some() {
+                exports.push_str(&format!("export KUBECONFIG={k}\n"));
+            }
         }
         if let Some(ctx) = &self.context {
             args.push_str(&format!(" --context {}", capture::shell_quote(ctx)));
         }
-        (!args.is_empty()).then(|| format!("kubectl() {{ command kubectl{args} \"$@\"; }}"))
+        if let Some(ns) = self.namespace() {
+            // A later `-n` on the command line still wins (kubectl takes
+            // the last value of a flag).
+            let ns = capture::shell_quote(ns);
+            args.push_str(&format!(" --namespace {ns}"));
+            exports.push_str(&format!("export LAB_NAMESPACE={ns}\n"));
+        }
+        (!args.is_empty())
+            .then(|| format!("{exports}kubectl() {{ command kubectl{args} \"$@\"; }}"))
     }
 
     /// Applies step `step`'s (0-based) setup and solution commands, with

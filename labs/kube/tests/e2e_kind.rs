@@ -6,6 +6,12 @@
 //!
 //! It creates (or repairs) the cluster `layerlab` with `layerlab cluster up`
 //! for each chapter, deleting and recreating it between chapters 4 and 5.
+//!
+//! With `LAYERLAB_E2E_WORKSHOP=1` each lab runs as a workshop learner
+//! would: in a learner space (its own namespace, a ServiceAccount confined
+//! to it, a token from the TokenRequest API), with the solution applied by
+//! the learner's kubeconfig and node-level checks read with the admin's;
+//! the space is torn down after the lab.
 //! Without `LAYERLAB_E2E=kind`, or without kind and docker, it prints one
 //! `skipped:` line to stderr and runs nothing (a custom harness, so it is
 //! never counted as a pass).
@@ -13,6 +19,7 @@
 use layerlab_core::SourceFile;
 use layerlab_core::lab::{Lab, Mode, Needs, load_labs};
 use layerlab_kube::cluster::{self, prereq};
+use layerlab_kube::learner_space;
 use layerlab_kube::{ConnectOptions, KIND_CONTEXT, KubeLabs};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -76,7 +83,37 @@ async fn run() -> Result<(usize, usize), String> {
                 .map_err(|e| format!("cluster up --chapter {ch}: {e}"))?;
             current = Some(ch);
         }
-        let runner = KubeLabs::connect(&opts).await.map_err(|e| e.to_string())?;
+        let admin = KubeLabs::connect(&opts).await.map_err(|e| e.to_string())?;
+        let lab_ns = lab.namespace.clone().unwrap_or_else(|| lab.id.clone());
+        let workshop = std::env::var("LAYERLAB_E2E_WORKSHOP").as_deref() == Ok("1");
+        let tmp = std::env::temp_dir().join(format!("layerlab-e2e-{}", std::process::id()));
+        let (runner, space) = if workshop {
+            let space = learner_space::open(
+                admin.client(),
+                &opts,
+                "e2e",
+                &lab_ns,
+                &learner_space::SpaceLimits::default(),
+                &tmp.join(&lab.id).join("kubeconfig"),
+            )
+            .await
+            .map_err(|e| format!("{}: learner space: {e}", lab.id))?;
+            let learner = KubeLabs::connect(&ConnectOptions {
+                context: Some(space.context.clone()),
+                kubeconfig: Some(space.kubeconfig.clone()),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            let runner = learner
+                .in_namespace(lab.namespace.as_deref(), &space.namespace)
+                .with_reader(&admin);
+            (runner, Some(space.namespace))
+        } else {
+            learner_space::ensure_namespace(admin.client(), &lab_ns)
+                .await
+                .map_err(|e| e.to_string())?;
+            (admin.clone().in_namespace(Some(&lab_ns), &lab_ns), None)
+        };
         for (i, step) in lab.steps.iter().enumerate() {
             let name = format!("{} step {} ({})", lab.id, i + 1, step.title);
             if let Err(e) = runner.run_commands(&step.setup, &labs_dir).await {
@@ -118,6 +155,11 @@ async fn run() -> Result<(usize, usize), String> {
                 );
                 passed += 1;
             }
+        }
+        if let Some(ns) = space {
+            learner_space::teardown(admin.client(), &ns)
+                .await
+                .map_err(|e| e.to_string())?;
         }
     }
     Ok((passed, failed))

@@ -1034,7 +1034,8 @@ fn the_kubernetes_labs_load_and_use_only_cluster_checks() {
                     c.title
                 );
             }
-            // Every manifest a command names is embedded and parses.
+            // Every manifest a command names is embedded and parses, and
+            // leaves the namespace to the runner.
             for cmd in step.setup.iter().chain(&step.solution) {
                 for word in cmd
                     .split_whitespace()
@@ -1047,6 +1048,14 @@ fn the_kubernetes_labs_load_and_use_only_cluster_checks() {
                         .1;
                     let docs = layerlab_kube::cluster::apply::documents(text).unwrap();
                     assert!(!docs.is_empty(), "{word}");
+                    for d in &docs {
+                        assert!(
+                            d["kind"] != "Namespace" && d["metadata"]["namespace"].is_null(),
+                            "{word}: {} {} names a namespace",
+                            d["kind"],
+                            d["metadata"]["name"]
+                        );
+                    }
                 }
             }
         }
@@ -1061,6 +1070,15 @@ async fn solution_manifests_turn_their_resource_checks_from_failing_to_passing()
     let mut judged = 0;
     for lab in &labs {
         let h = harness().await;
+        // What the runner does: the lab's namespace exists, and manifests
+        // (which name none) land in it.
+        let ns = lab
+            .namespace
+            .clone()
+            .expect("kind labs name their namespace");
+        layerlab_kube::learner_space::ensure_namespace(h.labs.client(), &ns)
+            .await
+            .unwrap();
         for step in &lab.steps {
             let docs: Vec<serde_json::Value> = step
                 .setup
@@ -1079,6 +1097,10 @@ async fn solution_manifests_turn_their_resource_checks_from_failing_to_passing()
                         .unwrap()
                         .1;
                     layerlab_kube::cluster::apply::documents(text).unwrap()
+                })
+                .map(|mut d| {
+                    d["metadata"]["namespace"] = ns.clone().into();
+                    d
                 })
                 .collect();
             let declared: Vec<_> = step

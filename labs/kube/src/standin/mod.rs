@@ -3,15 +3,19 @@
 //! labs use — discovery, get/list/watch (chunked JSON events with resource
 //! versions, 410 for expired ones), create, update, merge patch, server-side
 //! apply, delete, exec over websocket (`v5.channel.k8s.io`/`v4`, status on
-//! channel 3), 401 and 403 — so `kube::Client` and `kubectl` talk to it
+//! channel 3), 401 and 403, ServiceAccount tokens (TokenRequest) authorized
+//! by RBAC Roles and bindings, namespace deletion with its contents — so `kube::Client` and `kubectl` talk to it
 //! exactly as to a real cluster. Objects start from fixture JSON recorded
 //! in the shape a kind cluster returns.
 //!
 //! What it does not do: scheduling, controllers (EndpointSlices do not
-//! follow pods by themselves: scenarios change both), admission, field
-//! ownership conflicts, protobuf, aggregated discovery (clients fall back to
-//! the per-group documents), OpenAPI.
+//! follow pods by themselves: scenarios change both; `run_pods` starts new
+//! pods), admission (quotas, limit ranges and policies are stored, not
+//! enforced), field ownership conflicts, protobuf, aggregated discovery
+//! (clients fall back to the per-group documents), OpenAPI schemas (just
+//! enough v3 for kubectl to validate on the server).
 
+mod rbac;
 mod server;
 pub mod store;
 
@@ -31,7 +35,9 @@ pub const KIND_CLUSTER: &str = include_str!("fixtures/kind-cluster.json");
 /// More fixture objects (a NetworkPolicy, an Ingress) for scenarios.
 pub const EXAMPLES: &str = include_str!("fixtures/examples.json");
 
-/// The bearer token the stand-in accepts.
+/// The admin's bearer token (the stand-in's own kubeconfig): allowed
+/// everything. ServiceAccount tokens from the TokenRequest API are allowed
+/// what their Roles and ClusterRoles grant, through RBAC.
 pub const TOKEN: &str = "layerlab-standin-token";
 
 /// A command run through exec, as the stand-in received it.
@@ -106,6 +112,57 @@ pub(crate) struct Shared {
     pub store: Mutex<Store>,
     pub events: broadcast::Sender<store::Event>,
     pub behaviour: Mutex<Behaviour>,
+    /// ServiceAccount tokens issued through TokenRequest.
+    pub tokens: Mutex<std::collections::HashMap<String, Issued>>,
+}
+
+/// A ServiceAccount token the stand-in issued.
+#[derive(Debug, Clone)]
+pub(crate) struct Issued {
+    pub namespace: String,
+    pub name: String,
+    /// The ServiceAccount's uid: a token is bound to that object, so one
+    /// made again under the same name does not revive old tokens.
+    pub uid: String,
+    pub expires: std::time::Instant,
+}
+
+impl Shared {
+    /// Who a bearer token belongs to: a live token of a ServiceAccount
+    /// that still exists (deleting it, or its namespace, revokes it).
+    pub(crate) fn identity(&self, token: &str) -> Option<rbac::Identity> {
+        let issued = self.tokens.lock().expect("tokens").get(token).cloned()?;
+        let sa = store::resource("", "v1", "serviceaccounts")?;
+        let exists = self
+            .store
+            .lock()
+            .expect("store")
+            .get(sa, &issued.namespace, &issued.name)
+            .is_ok_and(|o| o["metadata"]["uid"] == issued.uid.as_str());
+        (exists && issued.expires > std::time::Instant::now()).then_some(
+            rbac::Identity::ServiceAccount {
+                namespace: issued.namespace,
+                name: issued.name,
+            },
+        )
+    }
+
+    /// Records a token and answers it: not guessable from the name, like a
+    /// signed JWT is not.
+    pub(crate) fn issue(&self, issued: Issued) -> String {
+        use std::hash::{BuildHasher, Hasher};
+        let mut tokens = self.tokens.lock().expect("tokens");
+        // RandomState is seeded from the OS per instance.
+        let mut bits = String::new();
+        for _ in 0..4 {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_usize(tokens.len());
+            bits.push_str(&format!("{:016x}", h.finish()));
+        }
+        let token = format!("standin-sa.{bits}");
+        tokens.insert(token.clone(), issued);
+        token
+    }
 }
 
 /// A running stand-in API server on 127.0.0.1 (HTTPS, with its own CA).
@@ -114,6 +171,8 @@ pub struct StandIn {
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
     ca_pem: String,
+    runtime: tokio::runtime::Handle,
+    kubelet: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// A CA and a server certificate for 127.0.0.1 and localhost, made at
@@ -173,6 +232,9 @@ async fn serve_tls(
 impl Drop for StandIn {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(k) = self.kubelet.lock().ok().and_then(|mut k| k.take()) {
+            k.abort();
+        }
     }
 }
 
@@ -206,6 +268,7 @@ impl StandIn {
             store: Mutex::new(Store::default()),
             events,
             behaviour: Mutex::new(Behaviour::default()),
+            tokens: Mutex::new(Default::default()),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -229,6 +292,8 @@ impl StandIn {
             shared,
             task,
             ca_pem,
+            runtime: tokio::runtime::Handle::current(),
+            kubelet: Mutex::new(None),
         };
         for o in objects {
             s.put(o.clone());
@@ -328,6 +393,71 @@ impl StandIn {
             .expect("behaviour")
             .forbidden
             .push((verb.into(), resource.into()));
+    }
+
+    /// From now on every pod created without a status starts at once, as
+    /// the scheduler and kubelet would make it: on its `spec.nodeName`
+    /// (else `layerlab-worker`), `Running` and Ready, with the next pod IP
+    /// of that node's /24. Scenarios then need not script each pod.
+    pub fn run_pods(&self) {
+        let mut kubelet = self.kubelet.lock().expect("kubelet");
+        if kubelet.is_some() {
+            return;
+        }
+        let shared = self.shared.clone();
+        let mut events = shared.events.subscribe();
+        *kubelet = Some(self.runtime.spawn(async move {
+            let mut next = 10u32;
+            loop {
+                let ev = match events.recv().await {
+                    Ok(ev) => ev,
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                };
+                let obj = &ev.object;
+                if ev.res != "/pods" || ev.kind != "ADDED" || !obj["status"]["phase"].is_null() {
+                    continue;
+                }
+                next += 1;
+                let node = obj["spec"]["nodeName"]
+                    .as_str()
+                    .unwrap_or("layerlab-worker")
+                    .to_string();
+                let subnet = match node.as_str() {
+                    "layerlab-control-plane" => 0,
+                    "layerlab-worker2" => 2,
+                    _ => 1,
+                };
+                let mut pod = obj.clone();
+                pod["spec"]["nodeName"] = Value::from(node);
+                pod["status"] = serde_json::json!({
+                    "phase": "Running",
+                    "podIP": format!("10.244.{subnet}.{}", next % 250 + 2),
+                    "conditions": [
+                        {"type": "PodScheduled", "status": "True"},
+                        {"type": "Initialized", "status": "True"},
+                        {"type": "ContainersReady", "status": "True"},
+                        {"type": "Ready", "status": "True"}
+                    ]
+                });
+                let Some(r) = store::resource("", "v1", "pods") else {
+                    return;
+                };
+                let ev = shared.store.lock().expect("store").put(r, pod);
+                let _ = shared.events.send(ev);
+            }
+        }));
+    }
+
+    /// Expires every token issued so far for ServiceAccounts in `namespace`
+    /// (their holders get 401 from now on), as time would.
+    pub fn expire_tokens_of(&self, namespace: &str) {
+        let past = std::time::Instant::now();
+        for t in self.shared.tokens.lock().expect("tokens").values_mut() {
+            if t.namespace == namespace {
+                t.expires = past;
+            }
+        }
     }
 
     /// Answers every request with 401, as for an expired token.

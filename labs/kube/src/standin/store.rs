@@ -170,6 +170,79 @@ pub const RESOURCES: &[ResDef] = &[
         false,
         &[],
     ),
+    def(
+        "",
+        "v1",
+        "ResourceQuota",
+        "resourcequotas",
+        "resourcequota",
+        true,
+        &["quota"],
+    ),
+    def(
+        "",
+        "v1",
+        "LimitRange",
+        "limitranges",
+        "limitrange",
+        true,
+        &["limits"],
+    ),
+    def("", "v1", "Event", "events", "event", true, &["ev"]),
+    def(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        "role",
+        true,
+        &[],
+    ),
+    def(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        "rolebinding",
+        true,
+        &[],
+    ),
+    def(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        "clusterrole",
+        false,
+        &[],
+    ),
+    def(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        false,
+        &[],
+    ),
+    def(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicy",
+        "validatingadmissionpolicies",
+        "validatingadmissionpolicy",
+        false,
+        &[],
+    ),
+    def(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+        "validatingadmissionpolicybinding",
+        false,
+        &[],
+    ),
 ];
 
 /// Finds a resource by group, version and plural.
@@ -279,8 +352,12 @@ pub struct Store {
 }
 
 fn now() -> String {
-    // RFC 3339 in UTC, seconds precision, like metav1.Time.
-    let secs = std::time::SystemTime::now()
+    rfc3339(std::time::SystemTime::now())
+}
+
+/// A time as RFC 3339 in UTC, seconds precision, like metav1.Time.
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let secs = t
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
@@ -799,6 +876,35 @@ impl Store {
         obj["metadata"]["managedFields"] = Value::Array(fields);
         let ev = self.put(r, obj);
         Ok((ev.object.clone(), ev, created))
+    }
+
+    /// Deletes a namespace and everything in it (the namespace controller's
+    /// work, done at once): the namespace's event last.
+    pub fn delete_namespace(&mut self, name: &str) -> Result<Vec<Event>, ApiError> {
+        let ns_def = resource("", "v1", "namespaces").expect("namespaces are served");
+        self.get(ns_def, "", name)?;
+        let inside: Vec<Key> = self
+            .objects
+            .keys()
+            .filter(|(res, ns, _)| ns == name && res != "/namespaces")
+            .cloned()
+            .collect();
+        let mut events = Vec::new();
+        for k in inside {
+            if let Some(mut obj) = self.objects.remove(&k) {
+                self.rv += 1;
+                obj["metadata"]["resourceVersion"] = Value::from(self.rv.to_string());
+                events.push(self.record("DELETED", k.0, obj));
+            }
+        }
+        let (_, ev) = self.delete(ns_def, "", name)?;
+        events.push(ev);
+        Ok(events)
+    }
+
+    /// Every object of a resource (all namespaces), for the authorizer.
+    pub fn all(&self, r: &ResDef) -> Vec<Value> {
+        self.list(r, None, &Selector::default())
     }
 
     /// DELETE.
