@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use layerlab_core::Journey;
 use layerlab_core::lab::{CheckResult, CommandOutput, Lab, LabReport, Needs, StepResult};
 use layerlab_labs::confine::Confine;
-use layerlab_labs::run::{Confinement, LabRun, Labs, Pace, RunError, RunOptions};
+use layerlab_labs::run::{ClusterSpace, Confinement, LabRun, Labs, Pace, RunError, RunOptions};
 use layerlab_labs::sandbox::Owner;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -51,8 +51,8 @@ pub struct LabEngine {
     refused: Option<String>,
     /// kube context for kind labs (`--context`).
     context: Option<String>,
-    /// Workshops: how learners' sandboxes are confined.
-    confine: Option<Confine>,
+    /// Workshops: how learners' runs are kept apart.
+    learners: Option<LearnerRuns>,
     /// The lab runs per seat (made on first use, on the server's runtime).
     labs: Mutex<HashMap<Seat, Arc<Labs>>>,
     runs: Semaphore,
@@ -72,6 +72,17 @@ impl std::fmt::Debug for LabEngine {
             .field("context", &self.context)
             .finish_non_exhaustive()
     }
+}
+
+/// How a workshop keeps learners' lab runs apart: sandbox labs in confined
+/// sandboxes, kind labs in namespaces of their own on the shared cluster.
+#[derive(Debug, Clone)]
+pub struct LearnerRuns {
+    /// How each learner's sandboxes are confined.
+    pub confine: Confine,
+    /// Where learners' kubeconfigs and tokens for kind labs are kept (one
+    /// folder per learner).
+    pub spaces: std::path::PathBuf,
 }
 
 /// What `POST /api/labs/{id}/start` and `GET /api/labs/{id}/status` answer.
@@ -137,14 +148,14 @@ impl LabEngine {
     /// cannot hand the machine to strangers. A plain lab sandbox runs
     /// whatever its learner types as this server's user, so a server
     /// reachable from the network refuses lab runs (saying why) unless it
-    /// runs a workshop, whose sandboxes are confined (`confine`).
+    /// runs a workshop, whose runs are kept apart per learner (`learners`).
     pub fn for_server(
         labs: bool,
         bind: std::net::IpAddr,
         context: Option<String>,
-        confine: Option<Confine>,
+        learners: Option<LearnerRuns>,
     ) -> Self {
-        if labs && !bind.is_loopback() && confine.is_none() {
+        if labs && !bind.is_loopback() && learners.is_none() {
             return Self::with_refusal(
                 Some(format!(
                     "labs are off on this server: it listens on {bind}, reachable from the network, \
@@ -157,19 +168,19 @@ impl LabEngine {
             );
         }
         let mut engine = Self::new(labs, context);
-        engine.confine = confine;
+        engine.learners = learners;
         engine
     }
 
     fn with_refusal(
         refused: Option<String>,
         context: Option<String>,
-        confine: Option<Confine>,
+        learners: Option<LearnerRuns>,
     ) -> Self {
         Self {
             refused,
             context,
-            confine,
+            learners,
             labs: Mutex::new(HashMap::new()),
             runs: Semaphore::new(RUNS_AT_ONCE),
             lifecycle: tokio::sync::Mutex::new(()),
@@ -208,18 +219,26 @@ impl LabEngine {
         let mut all = self.labs.lock().unwrap_or_else(|e| e.into_inner());
         all.entry(seat.clone())
             .or_insert_with(|| {
-                let confine = match (&self.confine, seat) {
-                    (Some(c), Some(learner)) => Some(Confinement {
-                        learner: learner.clone(),
-                        confine: c.clone(),
-                    }),
-                    _ => None,
+                let (confine, cluster_space) = match (&self.learners, seat) {
+                    (Some(w), Some(learner)) => (
+                        Some(Confinement {
+                            learner: learner.clone(),
+                            confine: w.confine.clone(),
+                        }),
+                        Some(ClusterSpace {
+                            learner: learner.clone(),
+                            dir: w.spaces.join(learner),
+                            limits: Default::default(),
+                        }),
+                    ),
+                    _ => (None, None),
                 };
                 Arc::new(Labs::new(RunOptions {
                     owner: Owner::Process(std::process::id()),
                     context: self.context.clone(),
                     runtime: tokio::runtime::Handle::try_current().ok(),
                     confine,
+                    cluster_space,
                     ..RunOptions::default()
                 }))
             })
@@ -235,7 +254,7 @@ impl LabEngine {
             needs: lab.needs,
             running: info.as_ref().is_some_and(|i| i.running),
             // A workshop's learners have no terminal on the server's machine.
-            shell: match (&self.confine, &info) {
+            shell: match (&self.learners, &info) {
                 (Some(_), _) => "the terminal on this page".to_string(),
                 (None, Some(i)) => i.shell_hint.clone(),
                 (None, None) => format!("layerlab lab shell {}", lab.id),
@@ -281,6 +300,7 @@ impl LabEngine {
         lab: &'static Lab,
         step: usize,
         answer: Option<String>,
+        pace: Pace,
         events: mpsc::Sender<CheckEvent>,
     ) {
         let result = async {
@@ -299,7 +319,7 @@ impl LabEngine {
                 }
             });
             let result = blocking(move || {
-                run.check(step - 1, answer.as_deref(), Pace::Full, |i, r| {
+                run.check(step - 1, answer.as_deref(), pace, |i, r| {
                     let _ = tx.send(CheckEvent::Check {
                         index: i,
                         result: r.clone(),

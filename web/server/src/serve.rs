@@ -145,20 +145,23 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     let started = Instant::now();
     let mut state = AppState::embedded();
     let workshop = open_workshop(&opts)?;
-    let confine = workshop.as_ref().map(|w| {
-        let mut c = layerlab_labs::confine::Confine {
+    let learners = workshop.as_ref().map(|w| {
+        let mut confine = layerlab_labs::confine::Confine {
             uid: opts.sandbox_uid,
             ..Default::default()
         };
         // Learners must never see the roster, keys or others' progress.
-        c.hide.push(w.data.clone());
-        c
+        confine.hide.push(w.data.clone());
+        crate::labs::LearnerRuns {
+            confine,
+            spaces: w.data.join("cluster"),
+        }
     });
     state.labs = Arc::new(LabEngine::for_server(
         opts.labs,
         opts.bind,
         opts.context.clone(),
-        confine,
+        learners,
     ));
     if let Some(w) = workshop {
         let idle = w.plan.idle;

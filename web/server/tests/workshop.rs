@@ -35,12 +35,15 @@ fn class() -> Class {
     let plan = Plan::parse(PLAN, layerlab_lessons::course(), layerlab_labs::labs()).unwrap();
     let w = Workshop::open(plan, &dir.path().join("data")).unwrap();
     let token = w.instructor_token().to_string();
-    let confine = layerlab_labs::confine::Confine::default();
+    let learners = layerlab_server::labs::LearnerRuns {
+        confine: layerlab_labs::confine::Confine::default(),
+        spaces: dir.path().join("data/cluster"),
+    };
     let engine = Arc::new(LabEngine::for_server(
         true,
         "0.0.0.0".parse().unwrap(),
         None,
-        Some(confine),
+        Some(learners),
     ));
     let state = AppState {
         labs: engine.clone(),

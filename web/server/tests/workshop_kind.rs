@@ -1,0 +1,128 @@
+//! Kind labs in a workshop over HTTP, against the Kubernetes API server
+//! stand-in: each learner's run takes place in their own namespace with
+//! their own ServiceAccount; one learner's solution turns only their step
+//! green; there is no console on the server's machine. Alone in its test
+//! binary: it sets `KUBECONFIG` for the whole process.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use layerlab_server::labs::{LabEngine, LearnerRuns};
+use layerlab_server::workshop::{Plan, Workshop};
+use layerlab_server::{AppState, router};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+mod sse;
+use sse::events;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_learners_do_a_kind_lab_each_in_their_own_namespace() {
+    if layerlab_kube::cluster::prereq::on_path("kubectl").is_none() {
+        eprintln!("skipped: kubectl is not installed (the lab's solution uses it)");
+        return;
+    }
+    let standin = layerlab_kube::standin::StandIn::start()
+        .await
+        .expect("stand-in starts");
+    standin.run_pods();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("admin-kubeconfig");
+    standin.write_kubeconfig(&kubeconfig).unwrap();
+    // SAFETY: set before any thread of this test reads the environment.
+    unsafe { std::env::set_var("KUBECONFIG", &kubeconfig) };
+
+    let plan = Plan::parse(
+        "title = \"Cluster day\"\nlabs = [\"k8s-pod-network\"]\njoin_code = \"CLUSTER-DAY-1\"\n",
+        layerlab_lessons::course(),
+        layerlab_labs::labs(),
+    )
+    .unwrap();
+    let w = Workshop::open(plan, &dir.path().join("data")).unwrap();
+    let engine = LabEngine::for_server(
+        true,
+        "0.0.0.0".parse().unwrap(),
+        Some("standin".into()),
+        Some(LearnerRuns {
+            confine: Default::default(),
+            spaces: dir.path().join("data/cluster"),
+        }),
+    );
+    let app = router(
+        AppState {
+            labs: Arc::new(engine),
+            ..AppState::embedded()
+        }
+        .with_workshop(w),
+    );
+    let call = |method: &str, uri: &str, cookie: &str, body: &str| {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let app = app.clone();
+        async move {
+            let res = app.oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let join = |name: &'static str| {
+        let app = app.clone();
+        async move {
+            let req = Request::post("/api/workshop/join")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(format!(
+                    r#"{{"code":"cluster-day-1","name":"{name}"}}"#
+                )))
+                .unwrap();
+            let res = app.oneshot(req).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.headers()[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let ada = join("Ada").await;
+    let bob = join("Bob").await;
+    let step_passed = |body: &str| {
+        let evs = events(body);
+        let (name, step) = evs.last().expect("a last event").clone();
+        assert_eq!(name, "step", "{body}");
+        step["passed"] == true
+    };
+    let check = "/api/labs/k8s-pod-network/steps/1/check";
+    // Quick checks observe once: a red step answers at once.
+    let quick = r#"{"quick": true}"#;
+
+    let (status, body) = call("POST", check, &ada, quick).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!step_passed(&body), "green before the solution: {body}");
+    let (status, body) = call("POST", "/api/labs/k8s-pod-network/steps/1/solve", &ada, "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = call("POST", check, &ada, "").await;
+    assert!(step_passed(&body), "not green after the solution: {body}");
+    // Bob's namespace is his own: Ada's pods are not there.
+    let (_, body) = call("POST", check, &bob, quick).await;
+    assert!(!step_passed(&body), "Bob is green with Ada's pods: {body}");
+    let (status, body) = call("GET", "/api/labs/k8s-pod-network/status", &ada, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#""running":true"#), "{body}");
+    // No console on the server's machine.
+    let console = r#"{"command": "id"}"#;
+    let (status, _) = call("POST", "/api/labs/k8s-pod-network/console", &ada, console).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Stop removes Ada's namespace, not Bob's run.
+    let (status, body) = call("POST", "/api/labs/k8s-pod-network/stop", &ada, "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = call("POST", check, &ada, quick).await;
+    assert!(!step_passed(&body), "still green after stop: {body}");
+}
