@@ -107,3 +107,16 @@ if [ ${#SECCOMP[@]} -gt 0 ]; then
     --cap-drop ALL --cap-add SETUID --cap-add SETGID --cap-add DAC_OVERRIDE --cap-add KILL "${SECCOMP[@]}"
 fi
 run "recommended, but as the image's user 10001" -u 10001 "${CGFLAGS[@]}" --security-opt systempaths=unconfined "${CAPS[@]}" --security-opt seccomp=unconfined
+
+# LABS_TEST=target/debug/deps/linux_labs-HASH (from `cargo test -p layerlab
+# --test linux_labs --no-run`): every sandbox lab, fail -> solve -> pass, in
+# confined sandboxes inside the recommended container. The workspace is
+# bound in at its own path, where the test binary expects it.
+if [ -n "${LABS_TEST:-}" ] && [ ${#SECCOMP[@]} -gt 0 ]; then
+  t=$(realpath "$LABS_TEST")
+  out=$(docker run --rm --network none -u 0 "${CAPS[@]}" "${SECCOMP[@]}" \
+    --security-opt systempaths=unconfined "${CGFLAGS[@]}" \
+    -v "$HERE:$HERE:ro" -e LAYERLAB_CONFINED_LABS=all --entrypoint "$t" "$IMAGE" \
+    labs_pass_in_confined_sandboxes_too_router_and_dnat_by_default --exact 2>&1 | grep '^test result')
+  printf '| %-58s | %s |\n' "recommended: every sandbox lab (linux_labs, confined)" "${out:-the test did not run}"
+fi
