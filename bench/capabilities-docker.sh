@@ -50,7 +50,8 @@ run() {
     -v "$BIN:/usr/local/bin/layerlab:ro" -v "$ENTRY:/usr/local/bin/layerlab-workshop:ro" \
     -v "$WORK/workshop.toml:/etc/layerlab/workshop.toml:ro" -v "$HERE/bench/workshop-client.sh:/client.sh:ro" \
     --entrypoint layerlab "$@" "$IMAGE" serve --workshop /etc/layerlab/workshop.toml --bind 127.0.0.1 >/dev/null 2>"$WORK/err"; then
-    printf '| %-58s | docker run: %s |\n' "$label" "$(tail -1 "$WORK/err" | head -c 150)"
+    printf '| %-58s | docker run: %s |\n' "$label" "$(grep -v 'docker run --help' "$WORK/err" | tail -1 | head -c 150)"
+    docker rm -f "$name" >/dev/null 2>&1
     return
   fi
   sleep 1
