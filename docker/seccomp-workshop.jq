@@ -1,8 +1,9 @@
 # Docker's default seccomp profile, plus the system calls that confined lab
 # sandboxes make (bubblewrap, unshare, nsenter, `ip netns`), allowed
 # whatever the container's capabilities. Docker's default allows most of
-# these only to containers with CAP_SYS_ADMIN, and pivot_root (bubblewrap
-# switches into the sandbox's root with it) to none.
+# these only to containers with CAP_SYS_ADMIN, chroot (`nsenter -r`) only
+# with CAP_SYS_CHROOT, and pivot_root (bubblewrap switches into the
+# sandbox's root with it) to none.
 #
 #   jq -f docker/seccomp-workshop.jq default.json > seccomp-workshop.json
 #
