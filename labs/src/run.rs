@@ -190,6 +190,8 @@ pub struct Labs {
     /// Per lab id: the runner scoped to its namespace (a learner's space in
     /// a workshop), and when it was made (tokens expire).
     scoped: Mutex<std::collections::HashMap<String, Scoped>>,
+    /// Holders of kind-lab shell sandboxes already bridged to the API server.
+    bridged: Mutex<std::collections::HashSet<u32>>,
 }
 
 /// A kind lab's runner, its learner space in a workshop, and when its
@@ -228,6 +230,7 @@ impl Labs {
             rt: Mutex::new(None),
             cluster: Mutex::new(None),
             scoped: Mutex::new(Default::default()),
+            bridged: Mutex::new(Default::default()),
         }
     }
 
@@ -321,14 +324,85 @@ impl Labs {
                     Some(space) => space.dir.join(&lab.id),
                     None => cluster_dir(&lab.id),
                 };
+                let shell = match (&self.opts.confine, &self.opts.cluster_space) {
+                    (Some(c), Some(_)) => self.kube_shell(lab, c, &kube, start)?,
+                    _ => None,
+                };
                 Ok(Arc::new(ClusterBackend {
                     dir,
                     context: kube.context().map(String::from),
                     kube,
                     rt,
+                    shell,
                 }))
             }
         }
+    }
+
+    /// A workshop learner's shell for a kind lab: a confined sandbox like a
+    /// sandbox lab's, whose only way out is a bridge from its own
+    /// `127.0.0.1:6443` to the API server, with a kubeconfig inside that
+    /// holds the learner's token (their namespace's rights, nothing more).
+    /// `None` when only looking and none runs.
+    fn kube_shell(
+        &self,
+        lab: &Lab,
+        c: &Confinement,
+        kube: &KubeLabs,
+        start: Start,
+    ) -> Result<Option<Sandbox>, RunError> {
+        let key = self.sandbox_key(lab);
+        let sb = match start {
+            Start::Existing => match Sandbox::find(&key) {
+                Some(sb) => sb,
+                None => return Ok(None),
+            },
+            _ => Sandbox::ensure_confined(&key, self.opts.owner, &c.confine)?,
+        };
+        let unusable = |why: String| {
+            RunError::Sandbox(SandboxError::Create(format!(
+                "cannot give the learner's shell its kubeconfig: {why}"
+            )))
+        };
+        let learner = kube
+            .kubeconfig()
+            .ok_or_else(|| unusable("the learner's runner has no kubeconfig".into()))?;
+        let text = std::fs::read_to_string(learner)
+            .map_err(|e| unusable(format!("{}: {e}", learner.display())))?;
+        // The token is copied on every use, so the shell follows renewals.
+        let token = learner.with_file_name("token");
+        // Named as the kubeconfig names it (relative to the kubeconfig).
+        let inside_token = sb.dir.join("token");
+        let inside = layerlab_kube::learner_space::via_server(&text, "https://127.0.0.1:6443")
+            .map_err(|e| unusable(e.to_string()))?;
+        let owned_by_learner = |path: &Path, bytes: &[u8]| -> std::io::Result<()> {
+            use std::os::unix::fs::OpenOptionsExt;
+            let tmp = path.with_extension("tmp");
+            let _ = std::fs::remove_file(&tmp);
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))?;
+            std::os::unix::fs::chown(&tmp, Some(c.confine.uid), Some(c.confine.uid))?;
+            std::fs::rename(&tmp, path)
+        };
+        let token_bytes =
+            std::fs::read(&token).map_err(|e| unusable(format!("{}: {e}", token.display())))?;
+        owned_by_learner(&inside_token, &token_bytes)
+            .and_then(|()| owned_by_learner(&sb.dir.join("kubeconfig"), inside.as_bytes()))
+            .map_err(|e| unusable(e.to_string()))?;
+        let mut bridged = self.bridged.lock().unwrap_or_else(|e| e.into_inner());
+        if !bridged.contains(&sb.pid) {
+            let target = layerlab_kube::learner_space::server_address(&text)
+                .map_err(|e| unusable(e.to_string()))?;
+            crate::bridge::open(sb.pid, 6443, target)
+                .map_err(|e| unusable(format!("the bridge to the API server: {e}")))?;
+            bridged.retain(|pid| Path::new(&format!("/proc/{pid}")).exists());
+            bridged.insert(sb.pid);
+        }
+        Ok(Some(sb))
     }
 
     /// The runner for a kind lab: in a workshop, scoped to the learner's
@@ -516,6 +590,9 @@ impl Labs {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&lab.id);
+            if let Some(sb) = Sandbox::find(&self.sandbox_key(lab)) {
+                sb.destroy();
+            }
             let ns = layerlab_kube::learner_space::space_namespace(
                 &space.learner,
                 lab.namespace.as_deref().unwrap_or(&lab.id),
@@ -737,6 +814,8 @@ struct ClusterBackend {
     rt: Rt,
     dir: PathBuf,
     context: Option<String>,
+    /// In a workshop: the learner's confined shell (kubeconfig inside).
+    shell: Option<Sandbox>,
 }
 
 impl Backend for ClusterBackend {
@@ -773,6 +852,11 @@ impl Backend for ClusterBackend {
     }
 
     fn shell_command(&self) -> Command {
+        if let Some(sb) = &self.shell {
+            let mut cmd = sb.shell_command();
+            cmd.env("KUBECONFIG", sb.dir.join("kubeconfig"));
+            return cmd;
+        }
         let _ = std::fs::create_dir_all(&self.dir);
         let rc = self.dir.join("bashrc");
         let context = self.context.as_deref().unwrap_or("the current context");
@@ -804,6 +888,11 @@ impl Backend for ClusterBackend {
     }
 
     fn run(&self, script: &str, timeout: Duration) -> CommandOutput {
+        if let Some(sb) = &self.shell {
+            let mut cmd = sb.command(&["bash", "-c", script]);
+            cmd.env("KUBECONFIG", sb.dir.join("kubeconfig"));
+            return crate::exec::run(cmd, timeout);
+        }
         let mut cmd = Command::new("bash");
         cmd.args(["-c", &self.kube.with_context(script)]);
         crate::exec::run(cmd, timeout)
@@ -814,7 +903,7 @@ impl Backend for ClusterBackend {
             running: true,
             rootless: None,
             context: self.context.clone(),
-            isolated: false,
+            isolated: self.shell.is_some(),
             shell_hint: match (&self.context, self.kube.namespace()) {
                 (Some(c), Some(ns)) => format!("kubectl --context {c} -n {ns} get pods"),
                 (Some(c), None) => format!("kubectl --context {c} get pods -A"),

@@ -497,6 +497,34 @@ pub fn via_server(kubeconfig: &str, server: &str) -> Result<String> {
     serde_yaml_ng::to_string(&doc).map_err(|e| bad(format!("cannot write a kubeconfig: {e}")))
 }
 
+/// The API server's address in a kubeconfig (its first cluster), resolved:
+/// where a bridge from a learner's sandbox leads.
+pub fn server_address(kubeconfig: &str) -> Result<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let bad = |why: String| Error::KubeconfigUnusable(why);
+    let doc: serde_json::Value =
+        serde_yaml_ng::from_str(kubeconfig).map_err(|e| bad(format!("not a kubeconfig: {e}")))?;
+    let server = doc["clusters"][0]["cluster"]["server"]
+        .as_str()
+        .ok_or_else(|| bad("the kubeconfig names no cluster server".into()))?;
+    let (scheme, rest) = server
+        .split_once("://")
+        .ok_or_else(|| bad(format!("cluster server `{server}` is not a URL")))?;
+    let host_port = rest.split('/').next().unwrap_or(rest);
+    let default_port = if scheme == "http" { 80 } else { 443 };
+    let with_port = match host_port.rsplit_once(':') {
+        Some((_, p)) if p.parse::<u16>().is_ok() && !host_port.ends_with(']') => {
+            host_port.to_string()
+        }
+        _ => format!("{host_port}:{default_port}"),
+    };
+    with_port
+        .to_socket_addrs()
+        .map_err(|e| bad(format!("cannot resolve `{with_port}`: {e}")))?
+        .next()
+        .ok_or_else(|| bad(format!("`{with_port}` resolves to no address")))
+}
+
 /// Writes a file only its owner may read (0600), replacing it atomically.
 pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -688,6 +716,20 @@ mod tests {
             );
         }
         assert_ne!(long, space_namespace(&"x".repeat(201), "shop"));
+    }
+
+    #[test]
+    fn server_address_reads_the_first_cluster() {
+        let cfg =
+            |server: &str| format!("clusters:\n- name: c\n  cluster:\n    server: {server}\n");
+        let a = server_address(&cfg("https://127.0.0.1:6443")).unwrap();
+        assert_eq!(a.to_string(), "127.0.0.1:6443");
+        let a = server_address(&cfg("https://[::1]:7443/prefix")).unwrap();
+        assert_eq!(a.to_string(), "[::1]:7443");
+        let a = server_address(&cfg("https://127.0.0.1")).unwrap();
+        assert_eq!(a.port(), 443);
+        assert!(server_address("clusters: []").is_err());
+        assert!(server_address(&cfg("127.0.0.1:6443")).is_err());
     }
 
     #[test]
