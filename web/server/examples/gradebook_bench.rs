@@ -90,7 +90,7 @@ fn main() {
         book.record_check(
             &learner,
             "router",
-            &result(1 + i / LEARNERS % 4, i % 3 == 0, i as u64),
+            &result(1 + i / LEARNERS % 4, i.is_multiple_of(3), i as u64),
             None,
         )
         .unwrap();

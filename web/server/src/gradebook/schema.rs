@@ -41,3 +41,6 @@ pub(super) const MIGRATIONS: &[&str] = &[
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+// The migration test starts from version 1 and must have a step to run.
+const _: () = assert!(SCHEMA_VERSION > 1);
