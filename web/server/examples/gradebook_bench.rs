@@ -1,5 +1,6 @@
 //! Gradebook figures: `record_check` latency (p50/p99) from one thread and
-//! from four sharing one `Gradebook`, rows per second, file size per
+//! from four sharing one `Gradebook` (while a fifth reads class reports,
+//! as a dashboard would), rows per second, file size per
 //! 1,000 attempts, class report and reopen (integrity check) times.
 //!
 //! `cargo run -p layerlab-server --example gradebook_bench [--release] -- [ATTEMPTS] [DIR]`
@@ -101,6 +102,20 @@ fn main() {
     let lat: Vec<Duration> = (0..n).map(|i| record(&book, i)).collect();
     report("1 thread ", lat, start.elapsed());
 
+    // A dashboard reading the whole class all along, on the read connection.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let dashboard = {
+        let (book, done) = (book.clone(), done.clone());
+        let labs = layerlab_labs::labs();
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                book.class_report(&labs[..1]).unwrap();
+                reads += 1;
+            }
+            reads
+        })
+    };
     let start = Instant::now();
     let handles: Vec<_> = (0..4)
         .map(|t| {
@@ -117,6 +132,11 @@ fn main() {
         .flat_map(|h| h.join().unwrap())
         .collect();
     report("4 threads", lat, start.elapsed());
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "  meanwhile a 5th thread made {} class reports",
+        dashboard.join().unwrap()
+    );
 
     let total = n + 4 * (n / 4);
     let labs = layerlab_labs::labs();

@@ -12,7 +12,9 @@
 //! the file; it is never rewritten or "repaired".
 //!
 //! Calls block (a few ms: one fsync per write); from async code run them
-//! in `spawn_blocking`. One connection behind a mutex serves every thread.
+//! in `spawn_blocking`. Two connections, each behind a mutex, serve every
+//! thread: one for writes (SQLite has one writer anyway), one for reads,
+//! so a dashboard's reads never wait on a write's fsync.
 
 mod schema;
 
@@ -152,7 +154,11 @@ pub struct QuizAnswer {
 pub struct Gradebook {
     path: PathBuf,
     busy_timeout: Duration,
+    /// The one writer: every write is one statement or transaction on it.
     conn: Mutex<Connection>,
+    /// Reads on their own connection: under WAL they see the last commit
+    /// and neither wait for a write's fsync nor hold one up.
+    reader: Mutex<Connection>,
 }
 
 impl Gradebook {
@@ -233,10 +239,20 @@ impl Gradebook {
                 supported: SCHEMA_VERSION,
             },
         })?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(fail)?;
+        reader.busy_timeout(opts.busy_timeout).map_err(fail)?;
+        reader
+            .execute_batch("PRAGMA query_only = ON;")
+            .map_err(fail)?;
         Ok(Gradebook {
             path: path.to_owned(),
             busy_timeout: opts.busy_timeout,
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
         })
     }
 
@@ -249,6 +265,10 @@ impl Gradebook {
         // A panic elsewhere while holding the lock leaves the connection
         // usable: every write is a single statement or transaction.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn fail(&self, e: rusqlite::Error) -> GradebookError {
@@ -271,7 +291,7 @@ impl Gradebook {
 
     /// The roster, in joining order.
     pub fn members(&self) -> Result<Vec<Member>, GradebookError> {
-        self.conn()
+        self.reader()
             .prepare_cached("SELECT id, name, joined FROM members ORDER BY joined, id")
             .and_then(|mut s| {
                 s.query_map([], |r| {
@@ -339,7 +359,7 @@ impl Gradebook {
     ) -> Result<BTreeMap<usize, StepResult>, GradebookError> {
         // With a single MAX(), SQLite takes the other columns from that row.
         let rows: Vec<(i64, i64, String)> = self
-            .conn()
+            .reader()
             .prepare_cached(
                 "SELECT step, MAX(attempt), result FROM check_attempts
                  WHERE learner = ?1 AND lab = ?2 GROUP BY step",
@@ -367,7 +387,7 @@ impl Gradebook {
         step: usize,
     ) -> Result<Vec<AttemptRecord>, GradebookError> {
         let rows: Vec<(i64, String, Option<String>)> = self
-            .conn()
+            .reader()
             .prepare_cached(
                 "SELECT attempt, result, capture_summary FROM check_attempts
                  WHERE learner = ?1 AND lab = ?2 AND step = ?3 ORDER BY attempt",
@@ -392,7 +412,7 @@ impl Gradebook {
 
     /// The ids of the labs anyone has checked, sorted.
     pub fn labs_checked(&self) -> Result<Vec<String>, GradebookError> {
-        self.conn()
+        self.reader()
             .prepare_cached("SELECT DISTINCT lab FROM check_attempts ORDER BY lab")
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
             .map_err(|e| self.fail(e))
@@ -421,7 +441,7 @@ impl Gradebook {
 
     /// A learner's quiz answers, oldest first.
     pub fn quiz_answers(&self, learner: &str) -> Result<Vec<QuizAnswer>, GradebookError> {
-        self.conn()
+        self.reader()
             .prepare_cached(
                 "SELECT lesson, question, answer, score, at FROM quiz_answers
                  WHERE learner = ?1 ORDER BY at, rowid",
@@ -463,7 +483,7 @@ impl Gradebook {
 
     /// The lessons a learner has read, with when (ms), by lesson id.
     pub fn lesson_reads(&self, learner: &str) -> Result<BTreeMap<String, u64>, GradebookError> {
-        self.conn()
+        self.reader()
             .prepare_cached("SELECT lesson, read_at FROM lesson_reads WHERE learner = ?1")
             .and_then(|mut s| {
                 s.query_map([learner], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
@@ -478,7 +498,7 @@ impl Gradebook {
         let members = self.members()?;
         type Row = (String, String, i64, i64, i64, i64, i64, String);
         let rows: Vec<Row> = self
-            .conn()
+            .reader()
             .prepare_cached(
                 "SELECT a.learner, a.lab, a.step, s.n, s.first, s.last, a.attempt, a.result
                  FROM (SELECT learner, lab, step, COUNT(*) AS n, MIN(checked_at) AS first,

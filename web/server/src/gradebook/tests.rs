@@ -528,3 +528,29 @@ fn shared_across_threads() {
         );
     }
 }
+
+#[test]
+fn the_writer_is_wal_synchronous_full_with_foreign_keys() {
+    let (_dir, book) = fresh();
+    let conn = book.conn();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    let sync: i64 = conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    let fk: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    let busy: i64 = conn
+        .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+    assert_eq!(busy, DEFAULT_BUSY_TIMEOUT.as_millis() as i64);
+    // The read connection cannot write, whatever a future caller tries.
+    let e = book
+        .reader()
+        .execute("INSERT INTO members VALUES ('x', 'x', 0)", [])
+        .unwrap_err();
+    assert!(e.to_string().contains("readonly"), "{e}");
+}
