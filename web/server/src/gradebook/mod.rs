@@ -75,6 +75,17 @@ pub enum GradebookError {
         /// This build's [`SCHEMA_VERSION`].
         supported: u32,
     },
+    /// An SQLite database, but someone else's (tables and no gradebook
+    /// schema version). It was left untouched.
+    #[error(
+        "{path} is an SQLite database but not a layerlab gradebook (it has tables {tables} and no schema version); it was left as it is"
+    )]
+    NotAGradebook {
+        /// The file.
+        path: PathBuf,
+        /// Its tables, comma-separated.
+        tables: String,
+    },
     /// A learner who is not on the roster.
     #[error("{path}: no learner `{learner}` on the roster")]
     UnknownLearner {
@@ -218,6 +229,15 @@ impl Gradebook {
                 });
             }
         }
+        if version == 0 {
+            if let Some(tables) = foreign_tables(&conn).map_err(fail)? {
+                return Err(GradebookError::NotAGradebook {
+                    path: path.to_owned(),
+                    tables,
+                });
+            }
+        }
+        // The first write: the file is known to be ours from here on.
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(fail)?;
@@ -237,6 +257,10 @@ impl Gradebook {
                 path: path.to_owned(),
                 found,
                 supported: SCHEMA_VERSION,
+            },
+            Migrate::Foreign(tables) => GradebookError::NotAGradebook {
+                path: path.to_owned(),
+                tables,
             },
         })?;
         let reader = Connection::open_with_flags(
@@ -681,6 +705,16 @@ fn check_header(path: &Path, create: bool) -> Result<bool, GradebookError> {
     Ok(true)
 }
 
+/// The tables of a database with no schema version: someone else's data
+/// if there are any.
+fn foreign_tables(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT group_concat(name, ', ') FROM sqlite_schema WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )
+}
+
 fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
@@ -688,6 +722,7 @@ fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
 enum Migrate {
     Sql(rusqlite::Error),
     TooNew(u32),
+    Foreign(String),
 }
 
 impl From<rusqlite::Error> for Migrate {
@@ -707,6 +742,13 @@ fn migrate(conn: &mut Connection) -> Result<(), Migrate> {
     let from = user_version(&tx)?;
     if from > SCHEMA_VERSION {
         return Err(Migrate::TooNew(from));
+    }
+    if from == 0 {
+        // Checked before anything was written too; again here in case
+        // another process wrote in between.
+        if let Some(tables) = foreign_tables(&tx)? {
+            return Err(Migrate::Foreign(tables));
+        }
     }
     for step in &schema::MIGRATIONS[from as usize..] {
         tx.execute_batch(step)?;

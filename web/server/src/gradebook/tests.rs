@@ -270,7 +270,10 @@ fn refused(bytes: &[u8], what: fn(&GradebookError) -> bool) -> String {
     assert!(what(&e), "{e:?}");
     let msg = e.to_string();
     assert!(msg.contains(&path.display().to_string()), "{msg}");
-    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file was changed");
+    assert!(
+        std::fs::read(&path).unwrap() == bytes,
+        "the file was changed"
+    );
     assert!(!dir.path().join("workshop.db-wal").exists());
     msg
 }
@@ -348,7 +351,10 @@ fn a_database_from_a_newer_layerlab_is_refused() {
         "{e:?}"
     );
     assert!(e.to_string().contains("newer layerlab"), "{e}");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "the file was changed"
+    );
 }
 
 #[test]
@@ -359,22 +365,23 @@ fn a_locked_database_gets_a_clear_error() {
         create: true,
         busy_timeout: Duration::from_millis(100),
     };
-    // Another process holds the write lock of a database still to migrate.
+    // Another process holds the lock of a database still to migrate
+    // (a fresh one, in SQLite's default rollback mode).
     let other = Connection::open(&path).unwrap();
     other
-        .execute_batch("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+        .execute_batch("BEGIN EXCLUSIVE; CREATE TABLE pending (x);")
         .unwrap();
     let e = Gradebook::open_with(&path, &short).unwrap_err();
     assert!(matches!(e, GradebookError::Locked { .. }), "{e:?}");
     assert!(e.to_string().contains("locked by another process"), "{e}");
     assert!(e.to_string().contains(&path.display().to_string()), "{e}");
-    other.execute_batch("COMMIT").unwrap();
+    other.execute_batch("ROLLBACK").unwrap();
 
     // Open, then another writer holds the lock: a write times out cleanly.
     let book = Gradebook::open_with(&path, &short).unwrap();
     book.add_member(&member("l-a", "Ada", 1)).unwrap();
     other
-        .execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);")
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO members VALUES ('l-b', 'Bo', 2);")
         .unwrap();
     let e = book
         .record_check("l-a", "veth", &result(1, true, 1), None)
@@ -383,6 +390,7 @@ fn a_locked_database_gets_a_clear_error() {
     // Reads still work in WAL mode, and once the lock is gone, writes too.
     assert!(book.attempts("l-a", "veth", 1).unwrap().is_empty());
     other.execute_batch("COMMIT").unwrap();
+    assert_eq!(book.members().unwrap().len(), 2);
     assert_eq!(
         book.record_check("l-a", "veth", &result(1, true, 1), None)
             .unwrap(),
@@ -553,4 +561,25 @@ fn the_writer_is_wal_synchronous_full_with_foreign_keys() {
         .execute("INSERT INTO members VALUES ('x', 'x', 0)", [])
         .unwrap_err();
     assert!(e.to_string().contains("readonly"), "{e}");
+}
+
+#[test]
+fn someone_elses_sqlite_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("workshop.db");
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch("CREATE TABLE invoices (n); INSERT INTO invoices VALUES (1);")
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let e = Gradebook::open(&path).unwrap_err();
+    assert!(
+        matches!(e, GradebookError::NotAGradebook { ref tables, .. } if tables == "invoices"),
+        "{e:?}"
+    );
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "the file was changed"
+    );
 }
