@@ -229,13 +229,13 @@ impl Gradebook {
                 });
             }
         }
-        if version == 0 {
-            if let Some(tables) = foreign_tables(&conn).map_err(fail)? {
-                return Err(GradebookError::NotAGradebook {
-                    path: path.to_owned(),
-                    tables,
-                });
-            }
+        if version == 0
+            && let Some(tables) = foreign_tables(&conn).map_err(fail)?
+        {
+            return Err(GradebookError::NotAGradebook {
+                path: path.to_owned(),
+                tables,
+            });
         }
         // The first write: the file is known to be ours from here on.
         let mode: String = conn
@@ -743,12 +743,12 @@ fn migrate(conn: &mut Connection) -> Result<(), Migrate> {
     if from > SCHEMA_VERSION {
         return Err(Migrate::TooNew(from));
     }
-    if from == 0 {
-        // Checked before anything was written too; again here in case
-        // another process wrote in between.
-        if let Some(tables) = foreign_tables(&tx)? {
-            return Err(Migrate::Foreign(tables));
-        }
+    // Checked before anything was written too; again here in case another
+    // process wrote in between.
+    if from == 0
+        && let Some(tables) = foreign_tables(&tx)?
+    {
+        return Err(Migrate::Foreign(tables));
     }
     for step in &schema::MIGRATIONS[from as usize..] {
         tx.execute_batch(step)?;
