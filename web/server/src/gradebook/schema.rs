@@ -22,6 +22,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 2: capture summaries next to results; quizzes and reading.
     "ALTER TABLE check_attempts ADD COLUMN capture_summary TEXT;
+    -- Attempt counts and times per step without reading the results
+    -- (class reports scan this, not the rows with the JSON).
+    CREATE INDEX check_attempts_times
+        ON check_attempts (learner, lab, step, attempt, checked_at);
     CREATE TABLE quiz_answers (
         learner  TEXT NOT NULL REFERENCES members(id),
         lesson   TEXT NOT NULL,
