@@ -124,7 +124,8 @@ fn export_from_a_copied_gradebook_matches_what_was_recorded() {
     let table = rows(&csv);
     assert_eq!(table.len(), 2 * lab.steps.len(), "{csv}");
     let row = |learner: &str, step: usize| {
-        table.iter()
+        table
+            .iter()
             .find(|r| r[0] == learner && r[3] == step.to_string())
             .unwrap_or_else(|| panic!("no row {learner} {step}:\n{csv}"))
     };
