@@ -25,7 +25,7 @@ use layerlab_core::lab::{ClassReport, Lab, StepHistory, StepResult};
 use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, mpsc};
 use std::time::Duration;
 
 /// The gradebook's file name inside a workshop's data folder.
@@ -170,6 +170,10 @@ pub struct Gradebook {
     /// Reads on their own connection: under WAL they see the last commit
     /// and neither wait for a write's fsync nor hold one up.
     reader: Mutex<Connection>,
+    /// Moves the WAL into the database file off the writers' path (a
+    /// checkpoint inside a commit would add its fsyncs to that call); held
+    /// for its `Drop`, which stops it.
+    _checkpointer: Checkpointer,
 }
 
 impl Gradebook {
@@ -249,8 +253,11 @@ impl Gradebook {
         }
         // FULL: a commit returns once the WAL is fsynced; foreign keys keep
         // results tied to a learner on the roster.
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(fail)?;
+        // wal_autocheckpoint = 0: the checkpointer thread does it instead.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
+        )
+        .map_err(fail)?;
         migrate(&mut conn).map_err(|e| match e {
             Migrate::Sql(e) => classify(path, e),
             Migrate::TooNew(found) => GradebookError::TooNew {
@@ -277,6 +284,7 @@ impl Gradebook {
             busy_timeout: opts.busy_timeout,
             conn: Mutex::new(conn),
             reader: Mutex::new(reader),
+            _checkpointer: Checkpointer::start(path, opts.busy_timeout).map_err(fail)?,
         })
     }
 
@@ -650,6 +658,59 @@ impl Gradebook {
                 }
             }
             _ => self.fail(e),
+        }
+    }
+}
+
+/// How often the WAL is checkpointed into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// A thread with its own connection running `PRAGMA wal_checkpoint(PASSIVE)`
+/// (which never blocks writers or readers) every [`CHECKPOINT_EVERY`]; it
+/// stops when the gradebook is dropped.
+#[derive(Debug)]
+struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Checkpointer> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(busy_timeout)?;
+        conn.execute_batch("PRAGMA synchronous = FULL;")?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let file = path.display().to_string();
+        let thread = std::thread::Builder::new()
+            .name("gradebook-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        // The WAL keeps every commit; it only grows until
+                        // the next checkpoint works.
+                        tracing::warn!(file, error = %e, "gradebook checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }

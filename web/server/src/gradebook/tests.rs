@@ -583,3 +583,29 @@ fn someone_elses_sqlite_database_is_refused() {
         "the file was changed"
     );
 }
+
+#[test]
+fn the_wal_is_checkpointed_in_the_background() {
+    let (dir, book) = fresh();
+    book.add_member(&member("l-a", "Ada", 1)).unwrap();
+    for i in 0..200 {
+        book.record_check("l-a", "veth", &result(1, false, i), None)
+            .unwrap();
+    }
+    let db = dir.path().join("workshop.db");
+    let size = || std::fs::metadata(&db).unwrap().len();
+    // Commits go to the WAL only (no checkpoint on the writer's path)...
+    let before = size();
+    assert!(before < 100 * 1024, "{before} bytes before any checkpoint");
+    // ...and the checkpointer moves them into the file within a period or two.
+    let deadline = std::time::Instant::now() + 10 * CHECKPOINT_EVERY;
+    // (200 results of ~0.9 KB each.)
+    while size() < before + 100 * 1024 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint: {} bytes",
+            size()
+        );
+        std::thread::sleep(CHECKPOINT_EVERY / 5);
+    }
+}
