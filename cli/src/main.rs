@@ -1,11 +1,12 @@
 //! `layerlab`: the command line. With no command it opens the terminal
 //! tutor (`layerlab-tui`); `serve` runs the web server (`layerlab-server`);
-//! `lab`, `packet`, `lint` and `cluster` are the rest.
+//! `lab`, `packet`, `lint`, `cluster` and `workshop` are the rest.
 
 mod cluster_cli;
 mod lab_cli;
 mod lint;
 mod packet_cli;
+mod workshop_cli;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -44,6 +45,9 @@ enum Command {
     Lab(lab_cli::LabCommand),
     /// The kind cluster for the Kubernetes labs: up [--chapter 4|5], status, down.
     Cluster(cluster_cli::ClusterArgs),
+    /// A workshop's gradebook: export the class's results, back it up.
+    #[command(subcommand)]
+    Workshop(workshop_cli::WorkshopCommand),
     /// A tiny HTTP server answering "Hello" (used inside lab sandboxes).
     HelloServer {
         /// Address and port to listen on.
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         Some(Command::Packet(cmd)) => packet_cli::run(cmd),
         Some(Command::Lab(cmd)) => lab_cli::run(cmd),
         Some(Command::Cluster(args)) => cluster_cli::run(args),
+        Some(Command::Workshop(cmd)) => workshop_cli::run(cmd),
         Some(Command::HelloServer { listen, name }) => {
             layerlab_labs::hello::serve_as(&listen, &name)
                 .map(|()| true)

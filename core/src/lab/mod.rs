@@ -9,6 +9,7 @@
 mod attempt;
 mod capture;
 mod cel;
+mod class_report;
 mod eval;
 mod linux;
 pub use linux::shell_quote;
@@ -19,6 +20,9 @@ mod view;
 
 pub use attempt::{Attempt, Decision, POLL_MS};
 pub use capture::{PacketRecord, packet_records};
+pub use class_report::{
+    CLASS_REPORT_VERSION, ClassReport, LabResults, LearnerResults, StepHistory, StepRecord,
+};
 pub use eval::{CommandFailed, CommandOutput, Observation, Probe, Verdict, evaluate, probe};
 pub use matching::{Mismatch, partial_match};
 pub use report::{CheckResult, LabReport, StepResult};

@@ -94,20 +94,12 @@ impl LabReport {
 
     /// Points earned.
     pub fn score(&self) -> u32 {
-        self.steps
-            .iter()
-            .flat_map(|s| &s.checks)
-            .map(|c| c.points)
-            .sum()
+        self.steps.iter().map(StepResult::points).sum()
     }
 
     /// Points available in the steps checked.
     pub fn max_score(&self) -> u32 {
-        self.steps
-            .iter()
-            .flat_map(|s| &s.checks)
-            .map(|c| c.max_points)
-            .sum()
+        self.steps.iter().map(StepResult::max_points).sum()
     }
 
     /// Canonical JSON (stable field order, pretty-printed).
@@ -122,7 +114,7 @@ impl LabReport {
 
     /// JUnit XML: one test suite per step, one test case per check.
     pub fn to_junit(&self) -> String {
-        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+        use quick_junit::{Report, TestCase, TestCaseStatus, TestSuite};
         let mut report = Report::new(format!("layerlab lab {}", self.lab));
         for step in &self.steps {
             let mut suite = TestSuite::new(format!("{}. {}", step.step, step.title));
@@ -130,20 +122,7 @@ impl LabReport {
                 let status = if c.passed {
                     TestCaseStatus::success()
                 } else {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(c.message.clone());
-                    let mut detail = String::new();
-                    for m in &c.mismatches {
-                        detail.push_str(&format!(
-                            "{}: expected {}, observed {}\n",
-                            m.path, m.expected, m.observed
-                        ));
-                    }
-                    if let Some(h) = &c.hint {
-                        detail.push_str(&format!("hint: {h}\n"));
-                    }
-                    s.set_description(detail);
-                    s
+                    failure_status(c)
                 };
                 let mut case = TestCase::new(c.title.clone(), status);
                 case.set_classname(format!("{}.{}", self.lab, c.kind));
@@ -158,41 +137,91 @@ impl LabReport {
 
     /// CSV: one row per check, with a header.
     pub fn to_csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record([
-            "learner",
-            "lab",
-            "step",
-            "step_title",
-            "check",
-            "kind",
-            "passed",
-            "points",
-            "max_points",
-            "attempts",
-            "duration_ms",
-            "message",
-        ]);
-        for s in &self.steps {
-            for c in &s.checks {
-                let _ = w.write_record([
-                    self.learner.as_str(),
-                    &self.lab,
-                    &s.step.to_string(),
-                    &s.title,
-                    &c.title,
-                    &c.kind,
-                    if c.passed { "true" } else { "false" },
-                    &c.points.to_string(),
-                    &c.max_points.to_string(),
-                    &c.attempts.to_string(),
-                    &c.duration_ms.to_string(),
-                    &c.message,
-                ]);
-            }
-        }
-        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        let rows = self.steps.iter().flat_map(|s| {
+            s.checks.iter().map(move |c| {
+                vec![
+                    self.learner.clone(),
+                    self.lab.clone(),
+                    s.step.to_string(),
+                    s.title.clone(),
+                    c.title.clone(),
+                    c.kind.clone(),
+                    c.passed.to_string(),
+                    c.points.to_string(),
+                    c.max_points.to_string(),
+                    c.attempts.to_string(),
+                    c.duration_ms.to_string(),
+                    c.message.clone(),
+                ]
+            })
+        });
+        csv_text(
+            &[
+                "learner",
+                "lab",
+                "step",
+                "step_title",
+                "check",
+                "kind",
+                "passed",
+                "points",
+                "max_points",
+                "attempts",
+                "duration_ms",
+                "message",
+            ],
+            rows,
+        )
     }
+}
+
+impl StepResult {
+    /// Points earned in this result.
+    pub fn points(&self) -> u32 {
+        self.checks.iter().map(|c| c.points).sum()
+    }
+
+    /// Points available in the checks run.
+    pub fn max_points(&self) -> u32 {
+        self.checks.iter().map(|c| c.max_points).sum()
+    }
+}
+
+/// A CSV document: the header, then the rows, every field quoted as CSV
+/// needs (the one writer every report uses).
+pub(super) fn csv_text<I, R>(header: &[&str], rows: I) -> String
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = String>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing to a Vec cannot fail; a record of the wrong length cannot
+    // happen either (every caller builds full rows).
+    let _ = w.write_record(header);
+    for row in rows {
+        let _ = w.write_record(row.into_iter().collect::<Vec<_>>());
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// A failed check as a JUnit failure: its message, then expected vs
+/// observed per field and the hint (XML escaping is quick-junit's).
+pub(super) fn failure_status(c: &CheckResult) -> quick_junit::TestCaseStatus {
+    use quick_junit::{NonSuccessKind, TestCaseStatus};
+    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    s.set_message(c.message.clone());
+    let mut detail = String::new();
+    for m in &c.mismatches {
+        detail.push_str(&format!(
+            "{}: expected {}, observed {}\n",
+            m.path, m.expected, m.observed
+        ));
+    }
+    if let Some(h) = &c.hint {
+        detail.push_str(&format!("hint: {h}\n"));
+    }
+    s.set_description(detail);
+    s
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod api;
 pub mod assets;
 mod content;
 mod error;
+pub mod gradebook;
 mod http_util;
 pub mod labs;
 pub mod learners;
