@@ -180,7 +180,7 @@ impl ProgressStore {
 /// Writes `bytes` to `path` so that a crash leaves either the old file or
 /// the new one, never a mix: a unique temp file beside it, fsync, rename,
 /// fsync of the folder (which makes the rename itself durable).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // Unique per write, so two threads writing at once never share one.
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -83,6 +83,9 @@ pub struct LearnerRuns {
     /// Where learners' kubeconfigs and tokens for kind labs are kept (one
     /// folder per learner).
     pub spaces: std::path::PathBuf,
+    /// Where every learner's check results go, with their evidence (the
+    /// grade the server stands behind); `None` keeps them in memory only.
+    pub book: Option<Arc<crate::gradebook::Gradebook>>,
 }
 
 /// What `POST /api/labs/{id}/start` and `GET /api/labs/{id}/status` answer.
@@ -331,6 +334,7 @@ impl LabEngine {
             // Every check's event goes out before the step's.
             let _ = forward.await;
             let result = result?;
+            self.record(&who, lab, &result).await?;
             self.latest
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -345,6 +349,32 @@ impl LabEngine {
             Err(e) => CheckEvent::Error { error: e.message },
         };
         let _ = events.send(last).await;
+    }
+
+    /// Puts a learner's check result in the gradebook (on disk before the
+    /// page hears of it); a result that cannot be kept is reported as such.
+    async fn record(
+        &self,
+        who: &Caller,
+        lab: &'static Lab,
+        result: &StepResult,
+    ) -> Result<(), ApiError> {
+        let (Caller::Learner(id), Some(book)) =
+            (who, self.learners.as_ref().and_then(|l| l.book.clone()))
+        else {
+            return Ok(());
+        };
+        let (id, result) = (id.clone(), result.clone());
+        blocking(move || book.record_check(&id, &lab.id, &result, None))
+            .await?
+            .map(|_| ())
+            .map_err(|e| {
+                warn!(error = %e, "a check result could not be recorded");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server could not record this result; check again in a moment",
+                )
+            })
     }
 
     /// Applies step `step`'s setup and solution commands.
@@ -453,6 +483,13 @@ impl LabEngine {
     /// (`None`: the single user); steps never checked on this server count
     /// as failed with no checks.
     pub fn report(&self, seat: Option<&str>, lab: &Lab, learner: String) -> LabReport {
+        // A workshop's learners: from the gradebook, so a restart forgets nothing.
+        if let (Some(id), Some(book)) = (seat, self.learners.as_ref().and_then(|l| l.book.as_ref()))
+            && let Ok(kept) = book.latest_results(id, &lab.id)
+            && !kept.is_empty()
+        {
+            return LabReport::of(lab, learner, |n| kept.get(&n).cloned());
+        }
         let latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
         let seen = latest.get(&(seat.map(String::from), lab.id.clone()));
         LabReport::of(lab, learner, |n| seen.and_then(|m| m.get(&n).cloned()))

@@ -155,6 +155,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         crate::labs::LearnerRuns {
             confine,
             spaces: w.data.join("cluster"),
+            book: Some(w.book.clone()),
         }
     });
     state.labs = Arc::new(LabEngine::for_server(
@@ -201,22 +202,27 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         warn!("the web app is not built: run `cargo xtask web` (the API works meanwhile)");
     }
     if let Some(w) = &state.workshop {
-        let base = format!(
-            "http://{}",
-            ServeOptions {
-                port: local.port(),
-                ..opts.clone()
-            }
-            .local_addr()
-        );
+        // A wildcard bind is reached by this machine's name or address,
+        // which only the instructor knows; say so instead of a loopback URL
+        // no learner could open.
+        let base = if opts.bind.is_unspecified() {
+            format!("http://THIS-HOST:{}", local.port())
+        } else {
+            format!("http://{local}")
+        };
         // Printed, not only logged: the instructor needs these lines.
         eprintln!(
-            "\nWorkshop \"{}\": {} learners joined so far, labs: {}\n  learners join at   {base}/join  with code  {}\n  instructor sign-in {base}/instructor?token={}\n",
+            "\nWorkshop \"{}\": {} learners joined so far, labs: {}\n  learners join at   {base}/join  with code  {}\n  instructor sign-in {base}/instructor?token={}{}\n",
             w.plan.title,
             w.roster().len(),
             w.plan.labs.join(", "),
             w.plan.join_code,
-            w.instructor_token()
+            w.instructor_token(),
+            if opts.bind.is_unspecified() {
+                "\n  (THIS-HOST: this machine's name or address as learners reach it)"
+            } else {
+                ""
+            }
         );
     }
     let served = run(listener, router(state), &opts, shutdown_signal()).await;

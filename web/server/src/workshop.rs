@@ -50,6 +50,9 @@ pub enum WorkshopError {
         /// What is wrong, with the line where the parser knows it.
         message: String,
     },
+    /// The workshop's database could not be opened.
+    #[error(transparent)]
+    Gradebook(#[from] crate::gradebook::GradebookError),
     /// The data folder could not be used.
     #[error("workshop data folder {path}: {source}")]
     Data {
@@ -297,8 +300,10 @@ pub struct Member {
 pub struct Workshop {
     /// The instructor's plan.
     pub plan: Plan,
-    /// Where the roster, the session key and learners' progress live.
+    /// Where the database, the session key and learners' progress live.
     pub data: PathBuf,
+    /// The roster and every check result, on disk (`DATA/workshop.db`).
+    pub book: std::sync::Arc<crate::gradebook::Gradebook>,
     key: [u8; 32],
     instructor_token: String,
     roster: Mutex<Vec<Member>>,
@@ -319,7 +324,7 @@ type HmacSha256 = Hmac<Sha256>;
 impl Workshop {
     /// Opens the workshop's data folder: the session key (made once, so
     /// learners stay signed in across restarts), the instructor token and
-    /// the roster.
+    /// the database with the roster.
     pub fn open(plan: Plan, data: &Path) -> Result<Workshop, WorkshopError> {
         let err = |path: &Path| {
             let path = path.to_path_buf();
@@ -354,18 +359,11 @@ impl Workshop {
                 t
             }
         };
-        let roster_file = data.join("roster.json");
-        let roster = match std::fs::read(&roster_file) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| WorkshopError::Data {
-                path: roster_file.clone(),
-                source: std::io::Error::other(format!(
-                    "damaged roster ({e}); it was left as it is"
-                )),
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(err(&roster_file)(e)),
-        };
+        let book =
+            crate::gradebook::Gradebook::open(&crate::gradebook::Gradebook::in_data_dir(data))?;
+        let roster = book.members()?;
         Ok(Workshop {
+            book: std::sync::Arc::new(book),
             plan,
             data: data.to_path_buf(),
             key,
@@ -449,18 +447,15 @@ impl Workshop {
                 name,
                 joined: now,
             };
-            roster.push(member.clone());
-            let json = serde_json::to_vec_pretty(&*roster).expect("roster serializes");
-            if let Err(e) =
-                layerlab_labs::store::write_atomically(&self.data.join("roster.json"), &json)
-            {
-                roster.pop();
+            // On disk before the learner hears they are in.
+            if let Err(e) = self.book.add_member(&member) {
                 tracing::error!(error = %e, "cannot save the roster");
                 return Err(ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "the server could not record your joining; try again",
                 ));
             }
+            roster.push(member.clone());
             member
         };
         tracing::info!(learner = %member.id, name = %member.name, "learner joined");

@@ -38,6 +38,7 @@ fn class() -> Class {
     let learners = layerlab_server::labs::LearnerRuns {
         confine: layerlab_labs::confine::Confine::default(),
         spaces: dir.path().join("data/cluster"),
+        book: Some(w.book.clone()),
     };
     let engine = Arc::new(LabEngine::for_server(
         true,
@@ -324,8 +325,11 @@ async fn a_thousand_wrong_codes_are_throttled_and_lose_nothing() {
         get(&c.app, "/api/course", Some(&ada_cookie)).await.status,
         StatusCode::OK
     );
-    let roster = std::fs::read_to_string(c.dir.path().join("data/roster.json")).unwrap();
-    assert_eq!(roster.matches("\"id\"").count(), 1, "{roster}");
+    let book = layerlab_server::gradebook::Gradebook::open_existing(
+        &c.dir.path().join("data/workshop.db"),
+    )
+    .unwrap();
+    assert_eq!(book.members().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -485,5 +489,10 @@ async fn two_learners_work_in_their_own_confined_sandboxes() {
         .await
         .json();
     assert_eq!(status["running"], false, "{status}");
+    // The grade outlives the sandbox: it is in the gradebook, on disk.
+    let kept = get(&c.app, "/api/labs/router/report", Some(&ada))
+        .await
+        .json();
+    assert_eq!(passed(&kept), 1, "{kept}");
     assert_eq!(std::fs::read_dir(&state_dir).unwrap().count(), 0);
 }

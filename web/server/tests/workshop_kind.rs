@@ -53,6 +53,7 @@ async fn two_learners_do_a_kind_lab_each_in_their_own_namespace() {
         Some(LearnerRuns {
             confine: Default::default(),
             spaces: dir.path().join("data/cluster"),
+            book: None,
         }),
     );
     let app = router(

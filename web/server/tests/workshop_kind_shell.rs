@@ -49,6 +49,7 @@ async fn a_learner_s_kubectl_reaches_only_their_namespace() {
                 Some(LearnerRuns {
                     confine: Default::default(),
                     spaces: dir.path().join("data/cluster"),
+                    book: None,
                 }),
             )),
             ..AppState::embedded()
