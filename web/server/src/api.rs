@@ -5,6 +5,7 @@ use crate::labs::{CheckEvent, Lifecycle};
 use crate::{AppState, JsonDoc};
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -137,6 +138,26 @@ pub(crate) async fn lab_status(
 ) -> Result<Response, ApiError> {
     let lab = find_lab(&id)?;
     Ok(no_store(Json(state.labs.status(lab).await)))
+}
+
+/// `GET /api/labs/{id}/terminal`: a WebSocket to a shell in the lab's
+/// sandbox (protocol in docs/web-api.md). Browsers do not apply CORS to
+/// WebSockets, so the cross-site guard runs before the upgrade.
+pub(crate) async fn terminal(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    state.guard(&headers)?;
+    state.labs.ensure_enabled()?;
+    let lab = find_lab(&id)?;
+    let ws = ws.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let term = state
+        .terminals
+        .open(&lab.id, || state.labs.shell(lab))
+        .await?;
+    Ok(crate::terminal::upgrade(ws, term))
 }
 
 /// `POST /api/labs/{id}/start`.

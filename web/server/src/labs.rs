@@ -74,6 +74,9 @@ pub struct LabStatus {
     pub running: bool,
     /// How to open a terminal on the same sandbox or cluster.
     pub shell: String,
+    /// Whether the page can open a terminal (`/api/labs/{id}/terminal`):
+    /// sandbox labs on a server that runs labs.
+    pub terminal: bool,
     /// Sandbox labs: whether it runs in a user namespace (no real root).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rootless: Option<bool>,
@@ -193,6 +196,7 @@ impl LabEngine {
                 || format!("layerlab lab shell {}", lab.id),
                 |i| i.shell_hint.clone(),
             ),
+            terminal: self.refused.is_none() && lab.needs == Needs::Sandbox,
             rootless: info.as_ref().and_then(|i| i.rootless),
             context: info.and_then(|i| i.context),
         }
@@ -310,6 +314,23 @@ impl LabEngine {
         // early instead of growing the server's buffers.
         let script = format!("exec > >(head -c {limit}) 2> >(head -c {limit} >&2)\n{command}");
         blocking(move || run.run_command(&script, CONSOLE_TIMEOUT)).await
+    }
+
+    /// The command that opens a shell in the lab's sandbox (started if
+    /// needed), for a terminal; refused like the console for labs without one.
+    pub async fn shell(&self, lab: &'static Lab) -> Result<std::process::Command, ApiError> {
+        self.ensure_enabled()?;
+        let run = self.run_of(lab).await?;
+        if !run.info().isolated {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "this lab has no sandbox: its shell would run on the server's machine itself; run kubectl in your own terminal",
+            ));
+        }
+        let mut cmd = run.shell_command();
+        // The browser's terminal is xterm.js, whatever TERM the server has.
+        cmd.env("TERM", "xterm-256color");
+        Ok(cmd)
     }
 
     /// Starts, stops or resets the lab's sandbox.

@@ -14,6 +14,7 @@ mod http_util;
 pub mod labs;
 pub mod learners;
 mod serve;
+pub mod terminal;
 
 pub use content::{Content, JsonDoc};
 pub use error::ApiError;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub allowed_hosts: Option<Arc<[String]>>,
     /// Learners' progress kept by this server (`--learners DIR`), if any.
     pub learners: Option<Arc<learners::Learners>>,
+    /// Live lab terminals (PTY sessions that outlive their WebSockets).
+    pub terminals: Arc<terminal::Terminals>,
 }
 
 impl AppState {
@@ -79,6 +82,7 @@ impl AppState {
             labs: Arc::new(LabEngine::new(true, None)),
             allowed_hosts: None,
             learners: None,
+            terminals: Arc::new(terminal::Terminals::new()),
         }
     }
 
@@ -150,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/labs/{id}/stop", post(api::lab_stop))
         .route("/api/labs/{id}/reset", post(api::lab_reset))
         .route("/api/labs/{id}/console", post(api::console))
+        .route("/api/labs/{id}/terminal", get(api::terminal))
         .route("/api/labs/{id}/report", get(api::report))
         .route("/api/labs/{id}/steps/{n}/check", post(api::check))
         .route("/api/labs/{id}/steps/{n}/solve", post(api::solve))

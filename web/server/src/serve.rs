@@ -6,7 +6,6 @@
 use crate::{AppState, LabEngine, router};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io::{Read, Write};
@@ -189,8 +188,12 @@ pub async fn run(
     http.timer(TokioTimer::new())
         .header_read_timeout(opts.header_read_timeout)
         .max_buf_size(64 * 1024);
-    let graceful = GracefulShutdown::new();
-    let permits = Arc::new(Semaphore::new(opts.max_connections.max(1)));
+    // hyper-util's GracefulShutdown cannot watch a connection that may be
+    // upgraded (the terminal's WebSocket), so shutdown is signalled here and
+    // open connections are counted by the permits they hold.
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
+    let max = opts.max_connections.max(1);
+    let permits = Arc::new(Semaphore::new(max));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -212,23 +215,34 @@ pub async fn run(
         };
         // Small JSON responses should not wait for Nagle.
         let _ = stream.set_nodelay(true);
-        let conn =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let conn = graceful.watch(conn);
+        let conn = http
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()))
+            .with_upgrades();
+        let mut close = closing_rx.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            tokio::pin!(conn);
+            let done = tokio::select! {
+                done = conn.as_mut() => done,
+                _ = close.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = done {
                 debug!(%remote, error = %e, "connection closed with an error");
             }
             drop(permit);
         });
     }
     drop(listener);
+    let _ = closing.send(true);
     info!(
-        connections = graceful.count(),
+        connections = max - permits.available_permits(),
         "shutting down: finishing open requests"
     );
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
     tokio::select! {
-        () = graceful.shutdown() => info!("all connections closed, bye"),
+        _ = permits.acquire_many(all) => info!("all connections closed, bye"),
         () = tokio::time::sleep(opts.shutdown_grace) => warn!(
             grace_s = opts.shutdown_grace.as_secs_f64(),
             "gave up waiting for open connections"
