@@ -159,7 +159,7 @@ async fn step_passes(state: &AppState, lab: &str, n: usize) -> bool {
     let last = body
         .lines()
         .filter_map(|l| l.strip_prefix("data:"))
-        .last()
+        .next_back()
         .expect("events");
     let step: serde_json::Value = serde_json::from_str(last.trim()).unwrap();
     step["passed"].as_bool().expect("a step result")
