@@ -497,12 +497,22 @@ async function typeInTerminal(page, line) {
   await page.keyboard.press("Enter");
 }
 
-/** Waits until the terminal's screen matches `re`. */
+/**
+ * Waits until the terminal's buffer (scrollback and screen, read through
+ * xterm's API: the DOM renderer only draws while the terminal is in view)
+ * matches `re`.
+ */
 async function terminalShows(page, re, timeout = 30_000) {
-  const rows = page.locator("#lab-terminal .xterm-rows");
   const until = Date.now() + timeout;
   for (;;) {
-    const text = (await rows.count()) ? await rows.innerText() : "";
+    const text = await page.evaluate(() => {
+      const term = document.querySelector("#lab-terminal")?.llTerm?.term;
+      if (!term) return "";
+      const b = term.buffer.active;
+      const lines = [];
+      for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));
+      return lines.join("\n");
+    });
     if (re.test(text.replace(/\s+/g, " "))) return text;
     if (Date.now() > until) throw new Error(`the terminal never showed ${re}; it shows:\n${text}\nserver log (tail):\n${serverLog.slice(-2000)}`);
     await page.waitForTimeout(100);
@@ -618,6 +628,27 @@ describe("labs", () => {
     budgets.terminalTransferBytes = loaded.reduce((n, [, size]) => n + size, 0);
     assert.equal(loaded.length, 2, `terminal.js and terminal.css loaded: ${JSON.stringify(loaded)}`);
 
+    // Keystroke echo through the page: key → WebSocket → PTY → bash's echo
+    // → WebSocket → xterm (measured, not asserted).
+    const echo = await page.evaluate(async () => {
+      const term = document.querySelector("#lab-terminal").llTerm.term;
+      const times = [];
+      for (let i = 0; i < 50; i++) {
+        const t0 = performance.now();
+        await new Promise((done) => {
+          const d = term.onWriteParsed(() => {
+            d.dispose();
+            done();
+          });
+          term.input("q");
+        });
+        times.push(performance.now() - t0);
+      }
+      term.input("\x15"); // ^U: drop the typed q's
+      return times.sort((a, b) => a - b);
+    });
+    budgets.terminalEchoMs = { median: echo[25], p98: echo[48], max: echo[49] };
+
     // Typed exactly as the lab's solution says; then checked from the page.
     for (const cmd of step.solution) await typeInTerminal(page, cmd);
     await typeInTerminal(page, "ip netns list | sort | tr '\\n' , ; echo :listed");
@@ -625,6 +656,8 @@ describe("labs", () => {
     await page.locator("#lab-check").click();
     await waitOrExplain(page, '.lab-steps li[data-step="1"].passed', 60_000);
     assert.equal(await page.locator(".lab-check-row.passed").count(), step.checks.length);
+    await page.locator("#lab-terminal").scrollIntoViewIfNeeded();
+    await page.locator("#lab-terminal .xterm-rows", { hasText: ":listed" }).waitFor();
     await shot(page, "lab-terminal.png");
 
     // A reload reconnects to the same shell: its output is replayed.
