@@ -471,6 +471,62 @@ mod tests {
         assert!(out.read_from(out.total, 10).0.is_empty());
     }
 
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        cmd
+    }
+
+    async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !cond() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Sessions without a socket or a sandbox (any user): one per key,
+    /// output in the ring, an exit noticed and forgotten, close kills.
+    #[tokio::test]
+    async fn sessions_are_kept_by_key_until_their_shell_goes() {
+        let terms = Terminals::new();
+        let a = terms
+            .open("a", || async {
+                Ok(sh("echo ready-$((40+2)); exec sleep 30"))
+            })
+            .await
+            .unwrap();
+        let again = terms
+            .open("a", || async { panic!("a live session is reused") })
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&a.0, &again.0));
+        let s = a.0.clone();
+        wait_for("output", || {
+            String::from_utf8_lossy(&lock(&s.out).read_from(0, SCROLLBACK).0).contains("ready-42")
+        })
+        .await;
+
+        let b = terms
+            .open("b", || async { Ok(sh("exit 3")) })
+            .await
+            .unwrap();
+        let s = b.0.clone();
+        wait_for("exit", || s.gone().is_some()).await;
+        assert!(s.gone().unwrap().contains("status 3"), "{:?}", s.gone());
+        wait_for("removal", || terms.len() == 1).await;
+
+        assert!(terms.close("a"));
+        assert!(!terms.close("a"));
+        assert!(a.0.gone().unwrap().contains("stopped or reset"));
+        assert!(terms.is_empty());
+        let proc = format!("/proc/{}", a.pid().expect("a pid"));
+        wait_for("the shell's end", || !std::path::Path::new(&proc).exists()).await;
+    }
+
     #[test]
     fn close_reasons_are_cut_at_a_character() {
         assert_eq!(clip("ééé", 3), "é");
