@@ -63,6 +63,10 @@ export async function mount(el, url) {
     if (el.offsetWidth && el.offsetHeight) fit.fit();
   };
 
+  // The server takes at most 64 KiB per message: a long paste goes in pieces.
+  const input = (bytes) => {
+    for (let i = 0; i < bytes.length; i += 16384) send(bytes.subarray(i, i + 16384));
+  };
   term.onData((d) => {
     if (stopped) {
       if (d === "\r") {
@@ -71,9 +75,9 @@ export async function mount(el, url) {
       }
       return;
     }
-    send(enc.encode(d));
+    input(enc.encode(d));
   });
-  term.onBinary((d) => send(Uint8Array.from(d, (c) => c.charCodeAt(0))));
+  term.onBinary((d) => input(Uint8Array.from(d, (c) => c.charCodeAt(0))));
   term.onResize(resize);
   const ro = new ResizeObserver(refit);
   ro.observe(el);
