@@ -671,8 +671,11 @@ describe("labs", () => {
 
     // A paste bigger than one WebSocket message (64 KiB) arrives whole.
     await typeInTerminal(page, "wc -c");
-    // Once bash runs wc it turns bracketed paste off (its prompt had it on).
+    // Once bash runs wc it turns bracketed paste off (its prompt had it on);
+    // readline says so just before it puts the terminal back in line mode,
+    // so give that a moment too (a paste in between is read raw).
     await page.waitForFunction(() => !document.querySelector("#lab-terminal").llTerm.term.modes.bracketedPasteMode);
+    await page.waitForTimeout(300);
     await page.evaluate(() => {
       const term = document.querySelector("#lab-terminal").llTerm.term;
       term.paste(`${"x".repeat(99)}\n`.repeat(700));
