@@ -13,6 +13,7 @@ pub mod capture;
 pub mod confine;
 pub mod exec;
 pub mod hello;
+pub mod pty;
 pub mod run;
 pub mod runner;
 pub mod sandbox;

@@ -3,7 +3,7 @@
 
 use crate::error::{Result, TuiError};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use portable_pty::{Child, MasterPty, PtySize};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -22,22 +22,6 @@ impl std::fmt::Debug for Shell {
     }
 }
 
-/// Converts a `std::process::Command` (how the sandbox describes its shell)
-/// into what the PTY library spawns.
-fn builder(cmd: &std::process::Command) -> CommandBuilder {
-    let mut b = CommandBuilder::new(cmd.get_program());
-    for a in cmd.get_args() {
-        b.arg(a);
-    }
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => b.env(k, v),
-            None => b.env_remove(k),
-        }
-    }
-    b
-}
-
 impl Shell {
     /// Starts `cmd` on a new PTY of `rows`×`cols`; `on_output` is called
     /// (from a reader thread) whenever the screen changed or the shell ended.
@@ -47,28 +31,13 @@ impl Shell {
         cols: u16,
         on_output: impl Fn(bool) + Send + 'static,
     ) -> Result<Shell> {
-        let size = PtySize {
-            rows: rows.max(2),
-            cols: cols.max(10),
-            pixel_width: 0,
-            pixel_height: 0,
-        };
-        let pair = native_pty_system()
-            .openpty(size)
-            .map_err(|e| shell_error("cannot open a pseudo-terminal", e))?;
-        let child = pair
-            .slave
-            .spawn_command(builder(cmd))
-            .map_err(|e| shell_error("cannot start the lab shell", e))?;
-        drop(pair.slave);
-        let mut reader = pair
-            .master
-            .try_clone_reader()
-            .map_err(|e| shell_error("pty reader", e))?;
-        let writer = pair
-            .master
-            .take_writer()
-            .map_err(|e| shell_error("pty writer", e))?;
+        let size = layerlab_labs::pty::size(rows, cols);
+        let pty = layerlab_labs::pty::spawn(cmd, rows, cols).map_err(|e| TuiError::Start {
+            what: e.what,
+            source: e.source,
+        })?;
+        let mut reader = pty.reader;
+        let writer = pty.writer;
         let parser = Arc::new(Mutex::new(vt100::Parser::new(size.rows, size.cols, 2000)));
         let p = parser.clone();
         std::thread::Builder::new()
@@ -92,8 +61,8 @@ impl Shell {
         Ok(Shell {
             parser,
             writer,
-            master: pair.master,
-            child,
+            master: pty.master,
+            child: pty.child,
             size: (size.rows, size.cols),
         })
     }

@@ -20,9 +20,15 @@ const NPM_PACKAGES: &[&str] = &[
     "binaryen@132.0.0",
     "playwright-core@1.65.1",
     "terser@5.51.4",
+    // The lab terminal (web/app/terminal/), bundled by esbuild.
+    "@xterm/xterm@6.0.0",
+    "@xterm/addon-fit@0.11.0",
+    "esbuild@0.28.2",
 ];
 /// wasm + js + css, gzipped, must stay under this (the budget).
 const BUDGET_GZIP_BYTES: usize = 400 * 1024;
+/// terminal.js + terminal.css, gzipped, loaded only on lab pages.
+const TERMINAL_BUDGET_GZIP_BYTES: usize = 120 * 1024;
 /// The browser CI uses: Debian's, never a downloaded one.
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -30,7 +36,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR").trim_end_matches("/xtask"))
 }
 
-/// Builds `web/app/dist/`: index.html, style.css, layerlab_app.js, layerlab_app_bg.wasm.
+/// Builds `web/app/dist/`: index.html, style.css, layerlab_app.js,
+/// layerlab_app_bg.wasm, and the lab terminal (terminal.js, terminal.css).
 pub fn build() -> Result<(), String> {
     let start = Instant::now();
     let root = root();
@@ -107,6 +114,64 @@ pub fn build() -> Result<(), String> {
             "the app is {:.1} KB gzipped, over the {} KB budget",
             total_gz as f64 / 1024.0,
             BUDGET_GZIP_BYTES / 1024
+        ));
+    }
+    bundle_terminal(&root, &dist)
+}
+
+/// Bundles the lab terminal (`web/app/terminal/terminal.js`, xterm.js and
+/// its fit addon, their CSS) with esbuild into `dist/terminal.js` and
+/// `dist/terminal.css`, minified, and holds it to its own budget. The app
+/// loads it only on lab pages. Without npm there is no terminal (the lab
+/// page then says so), with a warning.
+fn bundle_terminal(root: &Path, dist: &Path) -> Result<(), String> {
+    if Command::new("npm").arg("--version").output().is_err() {
+        eprintln!("warning: npm not found, so the lab terminal is not built (install npm)");
+        return Ok(());
+    }
+    let prefix = npm_install(root)?;
+    let modules = prefix.join("node_modules");
+    let esbuild = modules.join(".bin/esbuild");
+    let out = dist.join("terminal.js");
+    let shown = format!("{} web/app/terminal/terminal.js", esbuild.display());
+    eprintln!("\n==> {shown}");
+    let status = Command::new(&esbuild)
+        .args([
+            "web/app/terminal/terminal.js",
+            "--bundle",
+            "--format=esm",
+            "--minify",
+            "--target=es2020",
+            // xterm's licence comments, kept once at the end.
+            "--legal-comments=eof",
+            "--log-level=warning",
+            &format!("--outfile={}", out.display()),
+        ])
+        // The packages live under target/npm, not beside the source.
+        .env("NODE_PATH", &modules)
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    if !status.success() {
+        return Err(format!("`{shown}` failed ({status})"));
+    }
+    let mut total_gz = 0;
+    for name in ["terminal.js", "terminal.css"] {
+        let body = fs::read(dist.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        let gz = gzip_len(&body);
+        total_gz += gz;
+        eprintln!("{name:<24} {:>10} {:>10}", body.len(), gz);
+    }
+    eprintln!(
+        "terminal js + css gzipped: {:.1} KB (budget {} KB, loaded on lab pages only)",
+        total_gz as f64 / 1024.0,
+        TERMINAL_BUDGET_GZIP_BYTES / 1024
+    );
+    if total_gz > TERMINAL_BUDGET_GZIP_BYTES {
+        return Err(format!(
+            "the terminal is {:.1} KB gzipped, over its {} KB budget",
+            total_gz as f64 / 1024.0,
+            TERMINAL_BUDGET_GZIP_BYTES / 1024
         ));
     }
     Ok(())

@@ -490,6 +490,38 @@ describe("packet journeys", () => {
   });
 });
 
+/** Types `line` and Enter into the lab page's terminal (xterm.js). */
+async function typeInTerminal(page, line) {
+  await page.locator("#lab-terminal .xterm-helper-textarea").focus();
+  await page.keyboard.type(line);
+  await page.keyboard.press("Enter");
+}
+
+/**
+ * Waits until the terminal's buffer (scrollback and screen, read through
+ * xterm's API: the DOM renderer only draws while the terminal is in view)
+ * matches `re`.
+ */
+async function terminalShows(page, re, timeout = 30_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const text = await page.evaluate(() => {
+      const term = document.querySelector("#lab-terminal")?.llTerm?.term;
+      if (!term) return "";
+      const b = term.buffer.active;
+      const lines = [];
+      for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));
+      return lines.join("\n");
+    });
+    if (re.test(text.replace(/\s+/g, " "))) return text;
+    if (Date.now() > until) {
+      fs.writeFileSync(path.join(ARTIFACTS, "terminal-failed.txt"), text);
+      throw new Error(`the terminal never showed ${re}; it ends with:\n${text.slice(-1500)}\nserver log (tail):\n${serverLog.slice(-2000)}`);
+    }
+    await page.waitForTimeout(100);
+  }
+}
+
 describe("labs", () => {
   const hostNamespaces = () => {
     try {
@@ -538,11 +570,9 @@ describe("labs", () => {
     const saved = JSON.parse(await page.evaluate(() => localStorage.getItem("layerlab.progress")));
     assert.ok(saved.labs?.[lab.id]?.steps?.["1"], `progress records the step: ${JSON.stringify(saved.labs)}`);
 
-    // The console runs in the sandbox, which the host does not see.
-    await page.locator("#lab-console-input").fill("ip netns list");
-    await page.locator("#lab-console-input").press("Enter");
-    await page.locator("#lab-console-output .console-entry").waitFor({ timeout: 30_000 });
-    assert.match(await page.locator("#lab-console-output").textContent(), /client/);
+    // The terminal runs in the sandbox, which the host does not see.
+    await typeInTerminal(page, "ip netns list | tr '\\n' , ; echo :end");
+    await terminalShows(page, /client,.*:end/);
     assert.doesNotMatch(hostNamespaces(), /\bclient\b/, "the sandbox's namespace is not on the host");
     await shot(page, "lab-step-passed.png");
 
@@ -578,6 +608,83 @@ describe("labs", () => {
     await page.locator("#lab-stop").click();
     await page.locator("#lab-start").waitFor({ timeout: 30_000 });
     assert.equal(hostNamespaces(), hostBefore, "the host's namespaces are as before");
+    await closePage(page);
+  });
+  test("the router lab's step 1, typed into the page's terminal, turns green", async (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip("skipped: sandbox labs need root (CI runs as root)");
+      return;
+    }
+    const lab = await api("/api/labs/router");
+    const step = lab.steps[0];
+    const page = await newPage();
+    await page.goto(`${base}/lab/${lab.id}`);
+    await page.locator(".page.lab h1").waitFor();
+    await page.locator("#lab-start").click();
+    await waitOrExplain(page, "#lab-status.pill.on", 30_000);
+    // The terminal loads (only on lab pages) and shows the sandbox's prompt.
+    await page.locator("#lab-terminal .xterm-rows").waitFor({ timeout: 30_000 });
+    await terminalShows(page, /\[lab router\]/);
+    const loaded = await page.evaluate(() =>
+      performance.getEntriesByType("resource").filter((e) => /terminal\.(js|css)$/.test(e.name)).map((e) => [e.name, e.transferSize]),
+    );
+    budgets.terminalTransferBytes = loaded.reduce((n, [, size]) => n + size, 0);
+    assert.equal(loaded.length, 2, `terminal.js and terminal.css loaded: ${JSON.stringify(loaded)}`);
+
+    // Keystroke echo through the page: key → WebSocket → PTY → bash's echo
+    // → WebSocket → xterm (measured, not asserted).
+    const echo = await page.evaluate(async () => {
+      const term = document.querySelector("#lab-terminal").llTerm.term;
+      const times = [];
+      for (let i = 0; i < 50; i++) {
+        const t0 = performance.now();
+        await new Promise((done) => {
+          const d = term.onWriteParsed(() => {
+            d.dispose();
+            done();
+          });
+          term.input("q");
+        });
+        times.push(performance.now() - t0);
+      }
+      term.input("\x15"); // ^U: drop the typed q's
+      return times.sort((a, b) => a - b);
+    });
+    budgets.terminalEchoMs = { median: echo[25], p98: echo[48], max: echo[49] };
+
+    // Typed exactly as the lab's solution says; then checked from the page.
+    for (const cmd of step.solution) await typeInTerminal(page, cmd);
+    await typeInTerminal(page, "ip netns list | sort | tr '\\n' , ; echo :listed");
+    await terminalShows(page, /client,router,server,:listed/);
+    await page.locator("#lab-check").click();
+    await waitOrExplain(page, '.lab-steps li[data-step="1"].passed', 60_000);
+    // Every check row green (the live re-check may be redrawing them).
+    await page.locator(".lab-check-row.passed").nth(step.checks.length - 1).waitFor({ timeout: 10_000 });
+    await page.locator("#lab-terminal").scrollIntoViewIfNeeded();
+    await page.locator("#lab-terminal .xterm-rows", { hasText: ":listed" }).waitFor();
+    await shot(page, "lab-terminal.png");
+
+    // A reload reconnects to the same shell: its output is replayed.
+    await page.reload();
+    await page.locator("#lab-terminal .xterm-rows").waitFor({ timeout: 30_000 });
+    await terminalShows(page, /:listed/);
+
+    // A paste bigger than one WebSocket message (64 KiB) arrives whole.
+    await typeInTerminal(page, "wc -c");
+    // Once bash runs wc it turns bracketed paste off (its prompt had it on);
+    // readline says so just before it puts the terminal back in line mode,
+    // so give that a moment too (a paste in between is read raw).
+    await page.waitForFunction(() => !document.querySelector("#lab-terminal").llTerm.term.modes.bracketedPasteMode);
+    await page.waitForTimeout(300);
+    await page.evaluate(() => {
+      const term = document.querySelector("#lab-terminal").llTerm.term;
+      term.paste(`${"x".repeat(99)}\n`.repeat(700));
+      term.input("\x04"); // ^D: end of wc's input
+    });
+    await terminalShows(page, /\b70000\b/);
+
+    await page.locator("#lab-stop").click();
+    await page.locator("#lab-start").waitFor({ timeout: 30_000 });
     await closePage(page);
   });
 });

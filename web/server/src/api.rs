@@ -6,6 +6,7 @@ use crate::workshop::Caller;
 use crate::{AppState, JsonDoc};
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -162,6 +163,37 @@ pub(crate) async fn lab_status(
     Ok(no_store(Json(state.labs.status(&who, lab).await)))
 }
 
+/// `GET /api/labs/{id}/terminal`: a WebSocket to a shell in the lab's
+/// sandbox (protocol in docs/web-api.md). Browsers do not apply CORS to
+/// WebSockets, so the cross-site guard runs before the upgrade.
+pub(crate) async fn terminal(
+    State(state): State<AppState>,
+    who: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    state.guard(&headers)?;
+    state.labs.ensure_enabled()?;
+    let lab = lab_for(&state, &who, &id)?;
+    let ws = ws.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let term = state
+        .terminals
+        .open(&terminal_key(who.learner(), lab), || {
+            state.labs.shell(&who, lab)
+        })
+        .await?;
+    Ok(crate::terminal::upgrade(ws, term))
+}
+
+/// The terminal session of `learner`'s (or the single user's) `lab`.
+pub(crate) fn terminal_key(learner: Option<&str>, lab: &Lab) -> String {
+    match learner {
+        Some(l) => format!("{l}/{}", lab.id),
+        None => lab.id.clone(),
+    }
+}
+
 /// `POST /api/labs/{id}/start`.
 pub(crate) async fn lab_start(
     state: State<AppState>,
@@ -201,9 +233,12 @@ async fn lifecycle(
 ) -> Result<Response, ApiError> {
     state.guard(&headers)?;
     let lab = lab_for(&state, &who, &id)?;
-    Ok(no_store(Json(
-        state.labs.lifecycle(&who, lab, action).await?,
-    )))
+    let status = state.labs.lifecycle(&who, lab, action).await?;
+    if action != Lifecycle::Start {
+        // The old sandbox's shell is gone with it: say so to its page now.
+        state.terminals.close(&terminal_key(who.learner(), lab));
+    }
+    Ok(no_store(Json(status)))
 }
 
 /// `POST /api/labs/{id}/steps/{n}/check`: the request is validated in full

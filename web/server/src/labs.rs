@@ -99,6 +99,9 @@ pub struct LabStatus {
     pub running: bool,
     /// How to open a terminal on the same sandbox or cluster.
     pub shell: String,
+    /// Whether the page can open a terminal (`/api/labs/{id}/terminal`):
+    /// sandbox labs on a server that runs labs.
+    pub terminal: bool,
     /// Sandbox labs: whether it runs in a user namespace (no real root).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rootless: Option<bool>,
@@ -262,6 +265,8 @@ impl LabEngine {
                 (None, Some(i)) => i.shell_hint.clone(),
                 (None, None) => format!("layerlab lab shell {}", lab.id),
             },
+            terminal: self.refused.is_none()
+                && (lab.needs == Needs::Sandbox || self.learners.is_some()),
             rootless: info.as_ref().and_then(|i| i.rootless),
             context: info.and_then(|i| i.context),
         }
@@ -423,17 +428,18 @@ impl LabEngine {
         blocking(move || run.run_command(&script, CONSOLE_TIMEOUT)).await
     }
 
-    /// Marks the caller's lab as in use now (a terminal keystroke), so it
-    /// is not reclaimed as idle.
-    pub fn touch(&self, who: &Caller, lab: &'static Lab) {
-        if let Some(t) = self
-            .started
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_mut(&(self.seat(who), lab.id.as_str()))
-        {
-            *t = Instant::now();
-        }
+    /// The command that opens a shell in the lab's sandbox (started if
+    /// needed), for a terminal; refused like the console for labs without one.
+    pub async fn shell(
+        &self,
+        who: &Caller,
+        lab: &'static Lab,
+    ) -> Result<std::process::Command, ApiError> {
+        let run = self.isolated_run(who, lab).await?;
+        let mut cmd = run.shell_command();
+        // The browser's terminal is xterm.js, whatever TERM the server has.
+        cmd.env("TERM", "xterm-256color");
+        Ok(cmd)
     }
 
     /// Starts, stops or resets the lab's sandbox.
@@ -541,9 +547,14 @@ impl LabEngine {
         Ok(journey)
     }
 
-    /// Removes sandboxes unused for `idle` (blocking); answers the
-    /// learner and lab of each one removed.
-    pub fn reclaim_idle(&self, idle: Duration) -> Vec<(Seat, &'static str)> {
+    /// Removes sandboxes unused for `idle` (blocking) unless `in_use` says
+    /// otherwise (their terminal had input lately); answers the learner and
+    /// lab of each one removed.
+    pub fn reclaim_idle(
+        &self,
+        idle: Duration,
+        in_use: impl Fn(Option<&str>, &'static Lab) -> bool,
+    ) -> Vec<(Seat, &'static str)> {
         let stale: Vec<(Seat, &'static str)> = self
             .started
             .lock()
@@ -551,6 +562,9 @@ impl LabEngine {
             .iter()
             .filter(|(_, used)| used.elapsed() >= idle)
             .map(|(k, _)| k.clone())
+            .filter(|(seat, id)| {
+                layerlab_labs::find(id).is_ok_and(|lab| !in_use(seat.as_deref(), lab))
+            })
             .collect();
         let mut removed = Vec::new();
         for (seat, id) in stale {

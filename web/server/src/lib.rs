@@ -15,6 +15,7 @@ mod http_util;
 pub mod labs;
 pub mod learners;
 mod serve;
+pub mod terminal;
 pub mod workshop;
 mod workshop_api;
 
@@ -70,6 +71,8 @@ pub struct AppState {
     /// request but joining needs a session, and each learner has their own
     /// confined sandboxes.
     pub workshop: Option<Arc<workshop::Workshop>>,
+    /// Live lab terminals (PTY sessions that outlive their WebSockets).
+    pub terminals: Arc<terminal::Terminals>,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             allowed_hosts: None,
             learners: None,
             workshop: None,
+            terminals: Arc::new(terminal::Terminals::new()),
         }
     }
 
@@ -176,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/labs/{id}/stop", post(api::lab_stop))
         .route("/api/labs/{id}/reset", post(api::lab_reset))
         .route("/api/labs/{id}/console", post(api::console))
+        .route("/api/labs/{id}/terminal", get(api::terminal))
         .route("/api/labs/{id}/report", get(api::report))
         .route("/api/labs/{id}/steps/{n}/check", post(api::check))
         .route("/api/labs/{id}/steps/{n}/solve", post(api::solve))
@@ -237,16 +242,24 @@ async fn finish(req: Request, next: Next) -> Response {
 }
 
 /// The Content-Security-Policy: only this origin's scripts, plus the
-/// hashes of `index.html`'s inline scripts and styles; `'wasm-unsafe-eval'`
-/// lets the page compile its WebAssembly and nothing else.
+/// hashes of `index.html`'s inline scripts; `'wasm-unsafe-eval'` lets the
+/// page compile its WebAssembly and nothing else.
+///
+/// Styles allow `'unsafe-inline'` (and so carry no hashes, which would
+/// switch it off): the lab terminal's renderer (xterm.js) writes its
+/// measured character grid and theme into `<style>` elements it makes at
+/// run time, and colours 24-bit text with `style` attributes. Both change
+/// with the font's metrics, so no hash can name them, and xterm has no
+/// nonce support. Inline CSS cannot run script (script-src stays strict),
+/// and with images, fonts and connections limited to this origin, injected
+/// CSS has nowhere else to send what it could read.
 pub fn content_security_policy() -> String {
     let join = |extra: &[&str]| extra.iter().map(|s| format!(" {s}")).collect::<String>();
     format!(
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self'{}; \
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self' 'unsafe-inline'; \
          img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         join(assets::INLINE_SCRIPTS),
-        join(assets::INLINE_STYLES),
     )
 }
 

@@ -167,7 +167,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     if let Some(w) = workshop {
         let idle = w.plan.idle;
         state = state.with_workshop(w);
-        spawn_reclaimer(state.labs.clone(), idle);
+        spawn_reclaimer(state.labs.clone(), state.terminals.clone(), idle);
     } else if opts.bind.is_loopback() {
         state.allowed_hosts = Some(["localhost", "127.0.0.1", "[::1]"].map(String::from).into());
     } else if opts.labs {
@@ -254,14 +254,32 @@ fn open_workshop(opts: &ServeOptions) -> Result<Option<crate::workshop::Workshop
 }
 
 /// Every half minute, removes sandboxes idle for longer than `idle`.
-fn spawn_reclaimer(engine: Arc<LabEngine>, idle: Duration) {
+/// Typing in a lab's terminal counts as using it.
+fn spawn_reclaimer(
+    engine: Arc<LabEngine>,
+    terminals: Arc<crate::terminal::Terminals>,
+    idle: Duration,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(30).min(idle));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let engine = engine.clone();
-            let _ = tokio::task::spawn_blocking(move || engine.reclaim_idle(idle)).await;
+            let (engine, terms) = (engine.clone(), terminals.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                let key = |seat: Option<&str>, lab: &layerlab_core::lab::Lab| {
+                    crate::api::terminal_key(seat, lab)
+                };
+                let removed = engine.reclaim_idle(idle, |seat, lab| {
+                    terms.idle_for(&key(seat, lab)).is_some_and(|t| t < idle)
+                });
+                for (seat, lab) in removed {
+                    if let Ok(lab) = layerlab_labs::find(lab) {
+                        terms.close(&key(seat.as_deref(), lab));
+                    }
+                }
+            })
+            .await;
         }
     });
 }
@@ -278,10 +296,12 @@ pub async fn run(
     http.timer(TokioTimer::new())
         .header_read_timeout(opts.header_read_timeout)
         .max_buf_size(64 * 1024);
-    // Each connection watches this; hyper-util's GracefulShutdown does not
-    // take connections that may upgrade (WebSockets).
-    let (closing, _) = tokio::sync::watch::channel(false);
-    let permits = Arc::new(Semaphore::new(opts.max_connections.max(1)));
+    // hyper-util's GracefulShutdown cannot watch a connection that may be
+    // upgraded (the terminal's WebSocket), so shutdown is signalled here and
+    // open connections are counted by the permits they hold.
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
+    let max = opts.max_connections.max(1);
+    let permits = Arc::new(Semaphore::new(max));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -310,12 +330,12 @@ pub async fn run(
         let conn = http
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app))
             .with_upgrades();
-        let mut close = closing.subscribe();
+        let mut close = closing_rx.clone();
         tokio::spawn(async move {
             tokio::pin!(conn);
             let done = tokio::select! {
                 done = conn.as_mut() => done,
-                _ = async { let _ = close.wait_for(|c| *c).await; } => {
+                _ = close.changed() => {
                     conn.as_mut().graceful_shutdown();
                     conn.await
                 }
@@ -327,18 +347,14 @@ pub async fn run(
         });
     }
     drop(listener);
-    let max = opts.max_connections.max(1);
     info!(
         connections = max - permits.available_permits(),
         "shutting down: finishing open requests"
     );
     let _ = closing.send(true);
-    // Every connection gives its permit back when it ends.
-    let all_closed = async {
-        let _ = permits.acquire_many(max as u32).await;
-    };
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
     tokio::select! {
-        () = all_closed => info!("all connections closed, bye"),
+        _ = permits.acquire_many(all) => info!("all connections closed, bye"),
         () = tokio::time::sleep(opts.shutdown_grace) => warn!(
             grace_s = opts.shutdown_grace.as_secs_f64(),
             "gave up waiting for open connections"

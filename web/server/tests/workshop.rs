@@ -480,10 +480,11 @@ async fn two_learners_work_in_their_own_confined_sandboxes() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Idle sandboxes are reclaimed: Ada's goes, and its results with it.
     let engine = c.engine.clone();
-    let removed =
-        tokio::task::spawn_blocking(move || engine.reclaim_idle(std::time::Duration::ZERO))
-            .await
-            .unwrap();
+    let removed = tokio::task::spawn_blocking(move || {
+        engine.reclaim_idle(std::time::Duration::ZERO, |_, _| false)
+    })
+    .await
+    .unwrap();
     assert_eq!(removed.len(), 1, "{removed:?}");
     let status = get(&c.app, "/api/labs/router/status", Some(&ada))
         .await

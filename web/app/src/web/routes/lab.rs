@@ -1,12 +1,12 @@
 //! `/lab/{id}`: a lab panel. Steps with their instructions, a checklist
 //! whose rows turn green or red as the server streams check results
 //! (expected vs observed on failure), hints earned by failed checks, the
-//! solution on request, a console into the lab's sandbox, and the report.
+//! solution on request, a terminal in the lab's sandbox, and the report.
 //! While the sandbox runs, the current step re-checks itself every few
 //! seconds, so it turns green as the learner works.
 
 use crate::web::{Ctx, api, doc, routes, store};
-use layerlab_core::lab::{CheckResult, CommandOutput, LabView, Needs, StepResult};
+use layerlab_core::lab::{CheckResult, LabView, Needs, StepResult};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::Deserialize;
@@ -22,6 +22,9 @@ struct LabStatus {
     rootless: Option<bool>,
     #[serde(default)]
     context: Option<String>,
+    /// Whether `/api/labs/{id}/terminal` serves a shell.
+    #[serde(default)]
+    terminal: bool,
 }
 
 /// A streamed check event (`check`, `step` or `error`).
@@ -67,7 +70,6 @@ struct LabState {
     failures: Vec<u32>,
     busy: Option<&'static str>,
     message: Option<Result<String, String>>,
-    console: Vec<(String, CommandOutput)>,
     live: bool,
 }
 
@@ -144,7 +146,6 @@ fn panel(lab: Arc<LabView>) -> AnyView {
             failures: vec![0; steps],
             busy: None,
             message: None,
-            console: Vec::new(),
             live: true,
         }),
         answer: RwSignal::new(String::new()),
@@ -195,7 +196,7 @@ fn panel(lab: Arc<LabView>) -> AnyView {
                 <nav class="lab-steps" aria-label="Steps"><ol>{step_list}</ol></nav>
                 <section class="lab-step" aria-live="polite">{move || step_view(ctx, p, p.current.get())}</section>
             </div>
-            {(lab.needs == Needs::Sandbox).then(|| console_view(p))}
+            {(lab.needs == Needs::Sandbox).then(|| terminal_view(p))}
         </article>
     }
     .into_any()
@@ -308,7 +309,6 @@ fn lifecycle(p: Panel, action: &'static str) {
                     if action != "start" {
                         s.results.iter_mut().for_each(|r| *r = None);
                         s.partial.clear();
-                        s.console.clear();
                     }
                     s.status = Some(Ok(st));
                 }
@@ -585,66 +585,42 @@ fn solve(ctx: Ctx, p: Panel, i: usize) {
     });
 }
 
-fn console_view(p: Panel) -> AnyView {
-    let input = RwSignal::new(String::new());
-    let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        let command = input.get_untracked();
-        if command.trim().is_empty() || p.s.with_untracked(|s| s.busy.is_some()) {
-            return;
+/// The lab's terminal: xterm.js (`/terminal.js`, loaded by index.html's
+/// `llTerminal` only here) on a WebSocket to a shell in the sandbox, shown
+/// once the server says the lab runs and has one. The glue keeps one
+/// terminal per element and reconnects a finished one when called again.
+fn terminal_view(p: Panel) -> AnyView {
+    let ready = move || {
+        p.s.with(|s| matches!(&s.status, Some(Ok(st)) if st.terminal && st.running))
+    };
+    Effect::new(move |_| {
+        if ready() {
+            mount_terminal(&p.id());
         }
-        p.s.update(|s| s.busy = Some("console"));
-        let path = format!("/api/labs/{}/console", p.id());
-        let body = json_body("command", &command);
-        leptos::task::spawn_local(async move {
-            let out = api::post::<CommandOutput>(&path, &body)
-                .await
-                .unwrap_or_else(|e| CommandOutput {
-                    exit: -1,
-                    stdout: String::new(),
-                    stderr: e,
-                });
-            input.set(String::new());
-            p.s.update(|s| {
-                s.busy = None;
-                s.console.push((command, out));
-                let extra = s.console.len().saturating_sub(30);
-                s.console.drain(..extra);
-            });
-            if !p.running() {
-                p.refresh_status().await;
-            }
-        });
-    };
-    let history = move || {
-        p.s.with(|s| {
-            s.console
-                .iter()
-                .map(|(cmd, out)| {
-                    view! {
-                        <div class="console-entry">
-                            <div class="console-cmd">"# "{cmd.clone()}</div>
-                            <pre>{out.stdout.clone()}</pre>
-                            <pre class="error">{out.stderr.clone()}</pre>
-                            {(out.exit != 0).then(|| format!("exit {}", out.exit))}
-                        </div>
-                    }
-                })
-                .collect_view()
-        })
-    };
+    });
     view! {
-        <section class="lab-console" aria-label="Sandbox console">
-            <h2>"Console"</h2>
-            <p class="muted small">"Each command runs in the lab's sandbox as root (no input, 20 s at most). For an interactive shell use the terminal command above."</p>
-            <div id="lab-console-output" class="console-output">{history}</div>
-            <form class="console-form" on:submit=submit>
-                <span aria-hidden="true">"#"</span>
-                <input id="lab-console-input" type="text" autocomplete="off" spellcheck="false" placeholder="ip netns list"
-                    aria-label="Command" prop:value=move || input.get() on:input=move |e| input.set(event_target_value(&e)) />
-                <button class="button" disabled=move || p.s.with(|s| s.busy.is_some())>"Run"</button>
-            </form>
+        <section class="lab-terminal" aria-label="Sandbox terminal" hidden=move || !ready()>
+            <h2>"Terminal"</h2>
+            <div id="lab-terminal" class="lab-terminal-box"></div>
         </section>
     }
     .into_any()
+}
+
+/// `window.llTerminal(element, url)`, if the page defines it.
+fn mount_terminal(id: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(w) = web_sys::window() else { return };
+    let Some(el) = w
+        .document()
+        .and_then(|d| d.get_element_by_id("lab-terminal"))
+    else {
+        return;
+    };
+    if let Ok(f) = js_sys::Reflect::get(&w, &"llTerminal".into())
+        .and_then(|f| f.dyn_into::<js_sys::Function>())
+    {
+        let url = format!("/api/labs/{id}/terminal");
+        let _ = f.call2(&wasm_bindgen::JsValue::NULL, &el, &url.into());
+    }
 }
