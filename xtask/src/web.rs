@@ -294,12 +294,13 @@ pub fn browser_test() -> Result<(), String> {
     let artifacts = root.join("target/web-artifacts");
     fs::create_dir_all(&artifacts).map_err(|e| format!("{}: {e}", artifacts.display()))?;
     let start = Instant::now();
-    eprintln!("\n==> node --test web/app/tests/browser.test.mjs");
+    eprintln!("\n==> node --test web/app/tests/browser.test.mjs web/app/tests/workshop.test.mjs");
     let status = Command::new("node")
         .args([
             "--test",
             "--test-reporter=spec",
             "web/app/tests/browser.test.mjs",
+            "web/app/tests/workshop.test.mjs",
         ])
         .current_dir(&root)
         .env("LAYERLAB_BIN", &bin)

@@ -120,19 +120,35 @@ async function waitOrExplain(page, selector, timeout) {
     const text = async (s) => ((await page.locator(s).count()) ? await page.locator(s).first().textContent() : "(none)");
     throw new Error(
       `${selector} did not appear in ${timeout} ms\nlab status: ${await text("#lab-status")}\n` +
-        `terminal: ${await text(".xterm-rows")}\nserver log (tail):\n${serverLog.slice(-3000)}\n${e.message}`,
+        `terminal: ${await terminalText(page)}\nserver log (tail):\n${serverLog.slice(-3000)}\n${e.message}`,
     );
   }
 }
 
-/** Types into the page's terminal and waits until `until` shows on its screen. */
+/** The terminal's buffer, read through xterm's API (the DOM renderer only draws in view). */
+async function terminalText(page) {
+  return page.evaluate(() => {
+    const term = document.querySelector("#lab-terminal")?.llTerm?.term;
+    if (!term) return "";
+    const b = term.buffer.active;
+    const lines = [];
+    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));
+    return lines.join("\n");
+  });
+}
+
+/** Types into the page's terminal and waits until `until` shows in it. */
 async function typeInTerminal(page, line, until) {
-  await page.locator(".xterm").click();
+  await page.locator("#lab-terminal .xterm-helper-textarea").focus();
   await page.keyboard.type(line);
   await page.keyboard.press("Enter");
-  await page.waitForFunction((s) => document.querySelector(".xterm-rows")?.textContent.includes(s), until, {
-    timeout: 20_000,
-  });
+  const deadline = Date.now() + 20_000;
+  while (!(await terminalText(page)).includes(until)) {
+    if (Date.now() > deadline) {
+      throw new Error(`the terminal never showed ${until}:\n${(await terminalText(page)).slice(-1500)}`);
+    }
+    await page.waitForTimeout(100);
+  }
 }
 
 test("two learners each get a terminal in their own sandbox and see only their own green steps", async (t) => {
@@ -149,14 +165,14 @@ test("two learners each get a terminal in their own sandbox and see only their o
     await page.locator(".page.lab h1").waitFor();
     await page.locator("#lab-start").click();
     await waitOrExplain(page, "#lab-status.pill.on", 30_000);
-    await waitOrExplain(page, ".xterm", 30_000);
+    await waitOrExplain(page, "#lab-terminal .xterm", 30_000);
   }
 
   // Ada builds step 1 in her terminal; Bob only looks around in his.
   // The awaited text is computed by the shell, so the typed line alone never matches.
   await typeInTerminal(ada, "ip netns add client && ip netns add router && ip netns add server && echo ada-$((40+2))", "ada-42");
   await typeInTerminal(bob, "echo bob-$((2+3)) $(ip netns list | wc -l)", "bob-5 0");
-  const bobScreen = await bob.locator(".xterm-rows").textContent();
+  const bobScreen = await terminalText(bob);
   assert.ok(!bobScreen.includes("ada-"), "Bob's terminal shows Ada's shell");
 
   for (const page of [ada, bob]) {
