@@ -15,6 +15,8 @@ n=${1:-100}
 rounds=${2:-20}
 cargo build -q --release -p layerlab -p layerlab-server --example workshop_load
 tmp=$(mktemp -d)
+# Sandboxes run as an unprivileged uid: their state folder must be reachable.
+chmod 755 "$tmp"
 server_pid=
 cleanup() {
   [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true

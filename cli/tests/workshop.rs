@@ -84,6 +84,8 @@ fn holder_alive(sandbox: &Path) -> bool {
 fn a_restart_keeps_learners_signed_in_and_sweeps_orphaned_sandboxes() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    // Sandboxes run as an unprivileged uid: their state folder must be reachable.
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     std::fs::write(
         dir.join("plan.toml"),
         "title = \"Restart drill\"\nlabs = [\"router\"]\njoin_code = \"RESTART-DRILL-1\"\n",
@@ -133,4 +135,31 @@ fn a_restart_keeps_learners_signed_in_and_sweeps_orphaned_sandboxes() {
     let status = second.child.wait().unwrap();
     assert!(status.success(), "{status}");
     assert!(sandboxes(dir).is_empty(), "{:?}", sandboxes(dir));
+}
+
+#[test]
+fn a_workshop_whose_sandboxes_could_not_reach_their_state_says_so_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    std::fs::write(
+        dir.join("plan.toml"),
+        "title = \"x\"\nlabs = [\"router\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_layerlab"))
+        .args(["serve", "--port", &free_port().to_string(), "--workshop"])
+        .arg(dir.join("plan.toml"))
+        .arg("--data")
+        .arg(dir.join("data"))
+        .env("LAYERLAB_SANDBOX_DIR", dir.join("sandboxes"))
+        .output()
+        .expect("run layerlab serve");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot pass this folder")
+            && err.contains(&format!("chmod o+x {}", dir.display())),
+        "{err}"
+    );
 }

@@ -14,6 +14,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import net from "node:net";
@@ -669,19 +670,19 @@ describe("labs", () => {
     await page.locator("#lab-terminal .xterm-rows").waitFor({ timeout: 30_000 });
     await terminalShows(page, /:listed/);
 
-    // A paste bigger than one WebSocket message (64 KiB) arrives whole.
-    await typeInTerminal(page, "wc -c");
+    // A paste bigger than one WebSocket message (64 KiB) arrives whole and
+    // in order: `head` stops after exactly its bytes (no ^D to race the
+    // paste's last pieces), and their digest must match.
+    const pasted = `${"x".repeat(99)}\n`.repeat(700);
+    const digest = createHash("md5").update(pasted).digest("hex");
+    await typeInTerminal(page, "head -c 70000 | md5sum");
     // Once bash runs wc it turns bracketed paste off (its prompt had it on);
     // readline says so just before it puts the terminal back in line mode,
     // so give that a moment too (a paste in between is read raw).
     await page.waitForFunction(() => !document.querySelector("#lab-terminal").llTerm.term.modes.bracketedPasteMode);
     await page.waitForTimeout(300);
-    await page.evaluate(() => {
-      const term = document.querySelector("#lab-terminal").llTerm.term;
-      term.paste(`${"x".repeat(99)}\n`.repeat(700));
-      term.input("\x04"); // ^D: end of wc's input
-    });
-    await terminalShows(page, /\b70000\b/);
+    await page.evaluate((text) => document.querySelector("#lab-terminal").llTerm.term.paste(text), pasted);
+    await terminalShows(page, new RegExp(`\\b${digest}\\b`));
 
     await page.locator("#lab-stop").click();
     await page.locator("#lab-start").waitFor({ timeout: 30_000 });

@@ -49,6 +49,8 @@ before(async () => {
   if (!ROOT) return;
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   workDir = fs.mkdtempSync(path.join(ARTIFACTS, "workshop-"));
+  // Sandboxes run as an unprivileged uid: their state folder must be reachable.
+  fs.chmodSync(workDir, 0o755);
   fs.writeFileSync(
     path.join(workDir, "plan.toml"),
     `title = "Browser workshop"\nlabs = ["router"]\njoin_code = "${CODE}"\n`,

@@ -23,7 +23,9 @@ async fn http(
     body: &str,
 ) -> Result<(u16, String, String), Error> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
     s.write_all(
         format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -96,7 +98,8 @@ async fn main() -> Result<(), Error> {
             .ok_or("no cookie")?
             .to_string();
         let t = Instant::now();
-        let (status, _, body) = http(port, "POST", "/api/labs/router/start", Some(&cookie), "").await?;
+        let (status, _, body) =
+            http(port, "POST", "/api/labs/router/start", Some(&cookie), "").await?;
         if status != 200 {
             return Err(format!("start {i}: {status} {body}").into());
         }
@@ -109,13 +112,16 @@ async fn main() -> Result<(), Error> {
     let mut sockets = Vec::new();
     let opened = Instant::now();
     for cookie in &cookies {
-        let mut req = format!("ws://127.0.0.1:{port}/api/labs/router/terminal").into_client_request()?;
+        let mut req =
+            format!("ws://127.0.0.1:{port}/api/labs/router/terminal").into_client_request()?;
         req.headers_mut().insert("cookie", cookie.parse()?);
         req.headers_mut()
             .insert("origin", format!("http://127.0.0.1:{port}").parse()?);
         let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
-        ws.send(Message::Text(r#"{"type":"resize","cols":100,"rows":30}"#.into()))
-            .await?;
+        ws.send(Message::Text(
+            r#"{"type":"resize","cols":100,"rows":30}"#.into(),
+        ))
+        .await?;
         wait_for(&mut ws, b"#", Duration::from_secs(20)).await?;
         sockets.push(ws);
     }

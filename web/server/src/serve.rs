@@ -241,6 +241,7 @@ fn open_workshop(opts: &ServeOptions) -> Result<Option<crate::workshop::Workshop
     let plan =
         crate::workshop::Plan::load(file, layerlab_lessons::course(), layerlab_labs::labs())?;
     let w = crate::workshop::Workshop::open(plan, &opts.data)?;
+    reachable_by_sandboxes(&layerlab_labs::sandbox::state_root(), opts.sandbox_uid)?;
     // Sandboxes of a previous run of this server (its process is gone)
     // are removed now: a restart sweeps, learners start fresh sandboxes.
     let swept = layerlab_labs::sandbox::sweep_stale();
@@ -251,6 +252,33 @@ fn open_workshop(opts: &ServeOptions) -> Result<Option<crate::workshop::Workshop
         );
     }
     Ok(Some(w))
+}
+
+/// Learners' sandboxes run as `uid` and read their own state folder:
+/// every folder above it must let others through, or each start fails with
+/// a bare "Permission denied" from bubblewrap. Said once, at start.
+fn reachable_by_sandboxes(root: &std::path::Path, uid: u32) -> Result<(), ServeError> {
+    use std::os::unix::fs::MetadataExt;
+    for dir in root.ancestors().filter(|d| d.exists()) {
+        let meta =
+            std::fs::metadata(dir).map_err(|source| crate::workshop::WorkshopError::Data {
+                path: dir.into(),
+                source,
+            })?;
+        if meta.mode() & 0o001 == 0 && meta.uid() != uid {
+            return Err(crate::workshop::WorkshopError::Data {
+                path: dir.into(),
+                source: std::io::Error::other(format!(
+                    "learners' sandboxes run as uid {uid} and cannot pass this folder to reach their \
+                     state under {}: `chmod o+x {}`, or point LAYERLAB_SANDBOX_DIR elsewhere",
+                    root.display(),
+                    dir.display()
+                )),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// Every half minute, removes sandboxes idle for longer than `idle`.

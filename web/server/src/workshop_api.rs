@@ -316,6 +316,13 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
             (header::CONTENT_SECURITY_POLICY, PAGE_CSP.clone()),
+            // With `no-referrer` (the server's default) a browser sends
+            // `Origin: null` with the form's POST, which the cross-site
+            // guard must refuse; this origin is no secret to itself.
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            ),
         ],
         doc,
     )

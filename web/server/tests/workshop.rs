@@ -145,6 +145,8 @@ async fn without_a_session_only_the_join_page_answers() {
             .unwrap()
             .contains("form-action 'self'")
     );
+    // Its form's POST must carry the real Origin (not `null`) past the guard.
+    assert_eq!(r.headers[header::REFERRER_POLICY], "same-origin");
     assert_eq!(
         get(&c.app, "/api/health", None).await.status,
         StatusCode::OK
