@@ -15,18 +15,10 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { chromium, env, freePort, terminalText } from "./support.mjs";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through \`cargo xtask browser-test\``);
-  return v;
-};
-const require = createRequire(path.resolve(env("LAYERLAB_NPM"), "node_modules", "noop.js"));
-const { chromium } = require("playwright-core");
 const ARTIFACTS = env("LAYERLAB_ARTIFACTS");
 
 // The issue's budgets.
@@ -52,16 +44,6 @@ let browser;
 let outline;
 const budgets = {};
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function api(p) {
   const r = await fetch(base + p);
@@ -506,14 +488,7 @@ async function typeInTerminal(page, line) {
 async function terminalShows(page, re, timeout = 30_000) {
   const until = Date.now() + timeout;
   for (;;) {
-    const text = await page.evaluate(() => {
-      const term = document.querySelector("#lab-terminal")?.llTerm?.term;
-      if (!term) return "";
-      const b = term.buffer.active;
-      const lines = [];
-      for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));
-      return lines.join("\n");
-    });
+    const text = await terminalText(page);
     if (re.test(text.replace(/\s+/g, " "))) return text;
     if (Date.now() > until) {
       fs.writeFileSync(path.join(ARTIFACTS, "terminal-failed.txt"), text);

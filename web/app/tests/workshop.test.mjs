@@ -12,18 +12,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { chromium, env, freePort, terminalText } from "./support.mjs";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through \`cargo xtask browser-test\``);
-  return v;
-};
-const require = createRequire(path.resolve(env("LAYERLAB_NPM"), "node_modules", "noop.js"));
-const { chromium } = require("playwright-core");
 const ARTIFACTS = env("LAYERLAB_ARTIFACTS");
 const ROOT = process.getuid?.() === 0;
 const CODE = "WORK-SHOP-" + Math.floor(Math.random() * 1e6);
@@ -34,16 +26,6 @@ let base;
 let browser;
 let workDir;
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   if (!ROOT) return;
@@ -127,17 +109,6 @@ async function waitOrExplain(page, selector, timeout) {
   }
 }
 
-/** The terminal's buffer, read through xterm's API (the DOM renderer only draws in view). */
-async function terminalText(page) {
-  return page.evaluate(() => {
-    const term = document.querySelector("#lab-terminal")?.llTerm?.term;
-    if (!term) return "";
-    const b = term.buffer.active;
-    const lines = [];
-    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));
-    return lines.join("\n");
-  });
-}
 
 /** Types into the page's terminal and waits until `until` shows in it. */
 async function typeInTerminal(page, line, until) {

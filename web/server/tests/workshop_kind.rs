@@ -1,7 +1,8 @@
 //! Kind labs in a workshop over HTTP, against the Kubernetes API server
 //! stand-in: each learner's run takes place in their own namespace with
 //! their own ServiceAccount; one learner's solution turns only their step
-//! green. Alone in its test binary: it sets `KUBECONFIG` and
+//! green; their shell is a confined sandbox whose only way out is a bridge
+//! to the API server, where kubectl is refused outside their namespace. Alone in its test binary: it sets `KUBECONFIG` and
 //! `LAYERLAB_SANDBOX_DIR` for the whole process.
 
 use axum::body::Body;
@@ -124,9 +125,59 @@ async fn two_learners_do_a_kind_lab_each_in_their_own_namespace() {
     let (status, body) = call("GET", "/api/labs/k8s-pod-network/status", &ada, "").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains(r#""running":true"#), "{body}");
-    // Stop removes Ada's namespace, not Bob's run.
+    assert!(
+        body.contains(r#""shell":"the terminal on this page""#),
+        "{body}"
+    );
+
+    // The terminal's shell (here through the console, the same sandbox):
+    // root only inside a confined sandbox whose one way out is the bridge
+    // to the API server; kubectl there holds the learner's own token.
+    let console = |who: &str, command: &str| {
+        let body = serde_json::json!({ "command": command }).to_string();
+        let f = call("POST", "/api/labs/k8s-pod-network/console", who, &body);
+        async move {
+            let (status, body) = f.await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()
+        }
+    };
+    let out = console(
+        &ada,
+        "kubectl get pods -o name && kubectl config view --minify -o jsonpath='{..namespace}'",
+    )
+    .await;
+    assert_eq!(out["exit"], 0, "{out}");
+    let stdout = out["stdout"].as_str().unwrap().to_string();
+    assert!(stdout.contains("pod/client"), "{out}");
+    let ada_ns = stdout.lines().last().unwrap().to_string();
+    assert!(ada_ns.starts_with("ll-"), "{out}");
+    for cmd in [
+        format!("kubectl get pods -n {ada_ns}"),
+        "kubectl get nodes".to_string(),
+        "kubectl get secrets -n kube-system".to_string(),
+        "kubectl create namespace mine".to_string(),
+    ] {
+        let out = console(&bob, &cmd).await;
+        assert_ne!(out["exit"], 0, "{cmd}: {out}");
+        let err = out["stderr"].as_str().unwrap().to_lowercase();
+        assert!(err.contains("forbidden"), "{cmd}: {out}");
+    }
+    let out = console(&bob, "id -u; head -1 /etc/shadow").await;
+    assert!(out["stdout"].as_str().unwrap().starts_with("0\n"), "{out}");
+    assert_ne!(out["exit"], 0, "{out}");
+    let api_port = standin.url().rsplit(':').next().unwrap().to_string();
+    let out = console(&bob, &format!("exec 3<>/dev/tcp/127.0.0.1/{api_port}")).await;
+    assert_ne!(out["exit"], 0, "the host's loopback is reachable: {out}");
+
+    // Stop removes Ada's namespace and her shell's sandbox, not Bob's.
     let (status, body) = call("POST", "/api/labs/k8s-pod-network/stop", &ada, "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let left = std::fs::read_dir(dir.path().join("sandboxes"))
+        .unwrap()
+        .count();
+    assert_eq!(left, 1, "only Bob's sandbox is left");
+    // Checking again starts afresh: an empty namespace.
     let (_, body) = call("POST", check, &ada, quick).await;
     assert!(!step_passed(&body), "still green after stop: {body}");
 }
