@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use layerlab_core::lab::{Lab, StepResult};
+use layerlab_core::lab::{ExportFormat, Lab, StepResult};
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -476,32 +476,23 @@ pub(crate) async fn export(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let w = instructor_only(&state, &who)?.clone();
-    let format = q.format.unwrap_or_else(|| "csv".into());
-    let (kind, ext) = match format.as_str() {
-        "csv" | "summary-csv" => ("text/csv; charset=utf-8", "csv"),
-        "json" => ("application/json", "json"),
-        "junit" => ("application/xml", "xml"),
-        other => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "unknown format `{}`: use csv, summary-csv, json or junit",
-                    shorten(other)
-                ),
-            ));
-        }
-    };
+    let name = q.format.unwrap_or_else(|| "csv".into());
+    let format = ExportFormat::parse(&name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unknown format `{}`: use csv, summary-csv, json or junit",
+                shorten(&name)
+            ),
+        )
+    })?;
     let labs = workshop_labs(&w);
     let report = blocking(move || w.book.class_report(&labs))
         .await?
         .map_err(book_error)?;
-    let text = match format.as_str() {
-        "csv" => report.to_csv(),
-        "summary-csv" => report.to_summary_csv(),
-        "json" => report.to_json() + "\n",
-        _ => report.to_junit(),
-    };
-    let disposition = format!("attachment; filename=\"workshop-{format}.{ext}\"");
+    let text = report.export(format);
+    let (kind, ext) = (format.mime(), format.extension());
+    let disposition = format!("attachment; filename=\"workshop-{name}.{ext}\"");
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
