@@ -566,3 +566,74 @@ async fn hints_are_each_learners_own() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.body);
     }
 }
+
+/// The instructor's reset gives a learner a fresh sandbox: what they made
+/// in the old one is gone, and the other learner's is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(as_root),
+    ignore = "needs root: confined sandboxes switch uids and make cgroups (CI runs as root)"
+)]
+async fn the_instructor_resets_one_learners_sandbox() {
+    let c = class();
+    // SAFETY: set before any thread of this test reads the environment;
+    // no other test of this binary starts a sandbox.
+    unsafe { std::env::set_var("LAYERLAB_SANDBOX_DIR", c._dir.path().join("sandboxes")) };
+    let (ada, ada_cookie) = join(&c.app, "Ada").await;
+    let (_, bob_cookie) = join(&c.app, "Bob").await;
+    let console = |cookie: String, command: &str| {
+        let body = serde_json::json!({ "command": command }).to_string();
+        let app = c.app.clone();
+        async move {
+            let r = send(
+                &app,
+                "POST",
+                "/api/labs/router/console",
+                As::Learner(&cookie),
+                &body,
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.json()
+        }
+    };
+    for cookie in [&ada_cookie, &bob_cookie] {
+        let r = send(
+            &c.app,
+            "POST",
+            "/api/labs/router/start",
+            As::Learner(cookie),
+            "",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let out = console(cookie.clone(), "ip link add mark0 type veth peer name mark1").await;
+        assert_eq!(out["exit"], 0, "{out}");
+    }
+    let r = send(
+        &c.app,
+        "POST",
+        &format!("/api/workshop/learners/{ada}/labs/router/reset"),
+        As::Instructor(&c.bearer),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = console(ada_cookie.clone(), "ip link show mark0").await;
+    assert_ne!(
+        out["exit"], 0,
+        "Ada's old sandbox survived the reset: {out}"
+    );
+    let out = console(bob_cookie.clone(), "ip link show mark0").await;
+    assert_eq!(out["exit"], 0, "Bob's sandbox was reset too: {out}");
+    for cookie in [&ada_cookie, &bob_cookie] {
+        send(
+            &c.app,
+            "POST",
+            "/api/labs/router/stop",
+            As::Learner(cookie),
+            "",
+        )
+        .await;
+    }
+}
