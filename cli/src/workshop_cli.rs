@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
-use layerlab_core::lab::Lab;
+use layerlab_core::lab::{ExportFormat, Lab};
 use layerlab_server::gradebook::Gradebook;
 use std::io::Write;
 use std::path::PathBuf;
@@ -67,12 +67,12 @@ pub fn run(cmd: WorkshopCommand) -> Result<bool> {
             let book = Gradebook::open_existing(&Gradebook::in_data_dir(&data))?;
             let labs = chosen_labs(&book, &labs)?;
             let report = book.class_report(&labs)?;
-            let text = match format {
-                Format::Csv => report.to_csv(),
-                Format::SummaryCsv => report.to_summary_csv(),
-                Format::Json => report.to_json() + "\n",
-                Format::Junit => report.to_junit(),
-            };
+            let text = report.export(match format {
+                Format::Csv => ExportFormat::Csv,
+                Format::SummaryCsv => ExportFormat::SummaryCsv,
+                Format::Json => ExportFormat::Json,
+                Format::Junit => ExportFormat::Junit,
+            });
             match out {
                 Some(path) => std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?,

@@ -82,7 +82,64 @@ pub struct StepRecord {
     pub latest: Option<StepResult>,
 }
 
+/// The files an instructor takes away: what `layerlab workshop export`
+/// writes and the dashboard downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One row per learner × step ([`ClassReport::to_csv`]).
+    Csv,
+    /// One row per learner ([`ClassReport::to_summary_csv`]).
+    SummaryCsv,
+    /// The whole report ([`ClassReport::to_json`]).
+    Json,
+    /// JUnit XML ([`ClassReport::to_junit`]).
+    Junit,
+}
+
+impl ExportFormat {
+    /// Every format, with the name it goes by (`csv`, `summary-csv`, …).
+    pub const ALL: [(&'static str, ExportFormat); 4] = [
+        ("csv", ExportFormat::Csv),
+        ("summary-csv", ExportFormat::SummaryCsv),
+        ("json", ExportFormat::Json),
+        ("junit", ExportFormat::Junit),
+    ];
+
+    /// The format named `name`, if any.
+    pub fn parse(name: &str) -> Option<ExportFormat> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
+
+    /// Its MIME type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            ExportFormat::Csv | ExportFormat::SummaryCsv => "text/csv; charset=utf-8",
+            ExportFormat::Json => "application/json",
+            ExportFormat::Junit => "application/xml",
+        }
+    }
+
+    /// Its usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv | ExportFormat::SummaryCsv => "csv",
+            ExportFormat::Json => "json",
+            ExportFormat::Junit => "xml",
+        }
+    }
+}
+
 impl ClassReport {
+    /// The report as a file of `format` (JSON ends with a newline).
+    pub fn export(&self, format: ExportFormat) -> String {
+        match format {
+            ExportFormat::Csv => self.to_csv(),
+            ExportFormat::SummaryCsv => self.to_summary_csv(),
+            ExportFormat::Json => self.to_json() + "\n",
+            ExportFormat::Junit => self.to_junit(),
+        }
+    }
+
     /// The report of `labs` for `learners` (id, name), asking `history`
     /// for what is recorded of each learner × lab id × step (1-based).
     pub fn build<L>(

@@ -9,6 +9,7 @@
 mod api;
 pub mod assets;
 mod content;
+mod dashboard;
 mod error;
 pub mod gradebook;
 mod http_util;
@@ -201,6 +202,24 @@ pub fn router(state: AppState) -> Router {
             get(workshop_api::join_page).post(workshop_api::join_form),
         )
         .route("/instructor", get(workshop_api::instructor))
+        .route("/instructor/dashboard.js", get(dashboard::script))
+        .route("/instructor/dashboard.css", get(dashboard::style))
+        .route("/api/workshop/grid", get(dashboard::grid))
+        .route("/api/workshop/events", get(dashboard::events))
+        .route("/api/workshop/export", get(dashboard::export))
+        .route("/api/workshop/hints", get(dashboard::my_hints))
+        .route(
+            "/api/workshop/learners/{id}/hints",
+            post(dashboard::add_hint),
+        )
+        .route(
+            "/api/workshop/learners/{id}/labs/{lab}",
+            get(dashboard::learner_lab),
+        )
+        .route(
+            "/api/workshop/learners/{id}/labs/{lab}/reset",
+            post(dashboard::reset),
+        )
         .route("/api", any(api::not_found))
         .route("/api/", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found));

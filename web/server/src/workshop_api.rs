@@ -209,7 +209,7 @@ pub(crate) struct SignIn {
 }
 
 /// `GET /instructor?token=…`: signs the instructor in (cookie) and sends
-/// them to the roster; the token leaves the address bar at once.
+/// them to the dashboard; the token leaves the address bar at once.
 pub(crate) async fn instructor(
     State(state): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<SignIn>,
@@ -228,27 +228,7 @@ pub(crate) async fn instructor(
             "open the sign-in link the server printed when it started (/instructor?token=…)",
         ));
     }
-    let rows: String = w
-        .roster()
-        .iter()
-        .map(|m| {
-            format!(
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                escape(&m.name),
-                m.id,
-                jiff::Timestamp::from_second(m.joined as i64)
-                    .map_or_else(|_| m.joined.to_string(), |t| t.to_string())
-            )
-        })
-        .collect();
-    let body = format!(
-        "<h1>{}</h1><p>Join code: <strong>{}</strong> · {} learners</p>\
-         <table><tr><th>Name</th><th>Id</th><th>Joined</th></tr>{rows}</table>",
-        escape(&w.plan.title),
-        escape(&w.plan.join_code),
-        w.roster().len()
-    );
-    Ok(html(StatusCode::OK, &w.plan.title, &body))
+    Ok(crate::dashboard::page())
 }
 
 /// `GET /api/workshop/learners`: the roster (the instructor only).

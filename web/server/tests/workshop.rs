@@ -406,9 +406,15 @@ async fn the_instructor_signs_in_with_the_printed_token() {
         .to_string();
     let page = get(&c.app, "/instructor", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // The dashboard page is static; names reach it only as JSON data (the
+    // script puts them in with textContent), never as markup.
+    assert!(page.body.contains("/instructor/dashboard.js"));
     assert!(!page.body.contains("<script>alert"));
-    assert!(page.body.contains("BLUE-OTTER-42"));
+    let grid = get(&c.app, "/api/workshop/grid", Some(&cookie))
+        .await
+        .json();
+    assert_eq!(grid["learners"][0]["name"], "<script>alert(1)</script>");
+    assert_eq!(grid["join_code"], "BLUE-OTTER-42");
 }
 
 /// Two learners' sandboxes of the same lab: each is root inside their own,

@@ -176,6 +176,56 @@ pub struct Gradebook {
     /// checkpoint inside a commit would add its fsyncs to that call); held
     /// for its `Drop`, which stops it.
     _checkpointer: Checkpointer,
+    /// What was just written, for live views (the instructor's dashboard).
+    /// Sent only after the write succeeded; a receiver that falls behind
+    /// loses the oldest events (and is told so), never slows a writer.
+    events: tokio::sync::broadcast::Sender<ClassEvent>,
+}
+
+/// How many events a slow live view may fall behind before it must resync.
+const EVENT_BACKLOG: usize = 1024;
+
+/// Something just recorded in the gradebook, as live views hear it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ClassEvent {
+    /// A learner's check run of one step.
+    Check {
+        /// Learner id.
+        learner: String,
+        /// Lab id.
+        lab: String,
+        /// 1-based step number.
+        step: usize,
+        /// Whether it passed.
+        passed: bool,
+        /// 1-based attempt number of that step.
+        attempt: u32,
+        /// When it was checked (ms since the Unix epoch).
+        at_ms: u64,
+    },
+    /// A learner joined.
+    Join {
+        /// Learner id.
+        id: String,
+        /// Display name.
+        name: String,
+        /// When (unix seconds).
+        joined: u64,
+    },
+}
+
+/// A hint the instructor revealed to one learner.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Hint {
+    /// Lab id.
+    pub lab: String,
+    /// 1-based step, if the hint is about one.
+    pub step: Option<usize>,
+    /// The hint's text.
+    pub text: String,
+    /// When it was revealed (ms since the Unix epoch).
+    pub at_ms: u64,
 }
 
 impl Gradebook {
@@ -287,6 +337,7 @@ impl Gradebook {
             conn: Mutex::new(conn),
             reader: Mutex::new(reader),
             _checkpointer: Checkpointer::start(path, opts.busy_timeout).map_err(fail)?,
+            events: tokio::sync::broadcast::channel(EVENT_BACKLOG).0,
         })
     }
 
@@ -320,7 +371,59 @@ impl Gradebook {
             )
             .and_then(|mut s| s.execute(params![member.id, member.name, member.joined as i64]))
             .map_err(|e| self.fail(e))?;
+        if n == 1 {
+            // No receiver is fine: nobody is watching.
+            let _ = self.events.send(ClassEvent::Join {
+                id: member.id.clone(),
+                name: member.name.clone(),
+                joined: member.joined,
+            });
+        }
         Ok(n == 1)
+    }
+
+    /// Live events of what is recorded from now on (joins, check runs).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ClassEvent> {
+        self.events.subscribe()
+    }
+
+    /// Keeps a hint the instructor revealed to `learner`.
+    pub fn add_hint(&self, learner: &str, hint: &Hint) -> Result<(), GradebookError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO hints (learner, lab, step, text, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    learner,
+                    hint.lab,
+                    hint.step.map(|n| n as i64),
+                    hint.text,
+                    hint.at_ms as i64
+                ])
+            })
+            .map_err(|e| self.unknown_learner(e, learner))?;
+        Ok(())
+    }
+
+    /// The hints revealed to `learner`, oldest first.
+    pub fn hints(&self, learner: &str) -> Result<Vec<Hint>, GradebookError> {
+        self.reader()
+            .prepare_cached(
+                "SELECT lab, step, text, at FROM hints WHERE learner = ?1 ORDER BY at, rowid",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![learner], |r| {
+                    Ok(Hint {
+                        lab: r.get(0)?,
+                        step: r.get::<_, Option<i64>>(1)?.map(|n| n as usize),
+                        text: r.get(2)?,
+                        at_ms: r.get::<_, i64>(3)? as u64,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(|e| self.fail(e))
     }
 
     /// The roster, in joining order.
@@ -381,6 +484,14 @@ impl Gradebook {
                 )
             })
             .map_err(|e| self.unknown_learner(e, learner))?;
+        let _ = self.events.send(ClassEvent::Check {
+            learner: learner.to_owned(),
+            lab: lab.to_owned(),
+            step: result.step,
+            passed: result.passed,
+            attempt: attempt as u32,
+            at_ms: result.checked_at_ms,
+        });
         Ok(attempt as u32)
     }
 

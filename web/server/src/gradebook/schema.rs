@@ -41,6 +41,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
         read_at INTEGER NOT NULL,
         PRIMARY KEY (learner, lesson)
     ) STRICT;",
+    // 3: hints the instructor revealed to one learner.
+    "CREATE TABLE hints (
+        learner TEXT NOT NULL REFERENCES members(id),
+        lab     TEXT NOT NULL,
+        step    INTEGER,
+        text    TEXT NOT NULL,
+        at      INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX hints_by_learner ON hints (learner, at);",
 ];
 
 /// The schema version this build writes.
