@@ -607,7 +607,11 @@ async fn the_instructor_resets_one_learners_sandbox() {
         )
         .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let out = console(cookie.clone(), "ip link add mark0 type veth peer name mark1").await;
+        let out = console(
+            cookie.clone(),
+            "ip link add mark0 type veth peer name mark1",
+        )
+        .await;
         assert_eq!(out["exit"], 0, "{out}");
     }
     let r = send(
