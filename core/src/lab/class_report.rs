@@ -45,6 +45,25 @@ pub struct LearnerResults {
     pub name: String,
     /// Per lab, in the report's order.
     pub labs: Vec<LabResults>,
+    /// Quizzes answered on the server, by lesson id.
+    #[serde(default)]
+    pub quizzes: Vec<QuizResults>,
+    /// Lessons read (as the learner's browser reported them).
+    #[serde(default)]
+    pub lessons_read: u32,
+}
+
+/// One learner's answers to one lesson's quiz, as the server graded them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizResults {
+    /// Lesson id.
+    pub lesson: String,
+    /// Questions answered at least once.
+    pub answered: u32,
+    /// Questions whose latest answer was right.
+    pub right: u32,
+    /// Answers sent, retries included.
+    pub answers: u32,
 }
 
 /// One learner's results on one lab.
@@ -180,7 +199,13 @@ impl ClassReport {
                             .collect(),
                     })
                     .collect();
-                LearnerResults { id, name, labs }
+                LearnerResults {
+                    id,
+                    name,
+                    labs,
+                    quizzes: Vec::new(),
+                    lessons_read: 0,
+                }
             })
             .collect();
         ClassReport {
@@ -235,7 +260,8 @@ impl ClassReport {
     }
 
     /// CSV, one row per learner: steps passed of all steps in the report,
-    /// points of points available, attempts made.
+    /// points of points available, attempts made; quiz questions answered
+    /// right (latest answer) of those answered; lessons read.
     pub fn to_summary_csv(&self) -> String {
         let rows = self.learners.iter().map(|l| {
             let steps = || l.labs.iter().flat_map(|lab| &lab.steps);
@@ -247,6 +273,13 @@ impl ClassReport {
                 steps().map(|s| s.points).sum::<u32>().to_string(),
                 steps().map(|s| s.max_points).sum::<u32>().to_string(),
                 steps().map(|s| s.attempts).sum::<u32>().to_string(),
+                l.quizzes.iter().map(|q| q.right).sum::<u32>().to_string(),
+                l.quizzes
+                    .iter()
+                    .map(|q| q.answered)
+                    .sum::<u32>()
+                    .to_string(),
+                l.lessons_read.to_string(),
             ]
         });
         csv_text(
@@ -258,6 +291,9 @@ impl ClassReport {
                 "points",
                 "max_points",
                 "attempts",
+                "quiz_right",
+                "quiz_answered",
+                "lessons_read",
             ],
             rows,
         )
@@ -448,11 +484,27 @@ steps:
 
     #[test]
     fn summary_csv_has_a_row_per_learner() {
+        let mut r = report();
+        r.learners[0].quizzes = vec![
+            QuizResults {
+                lesson: "tcp".into(),
+                answered: 3,
+                right: 2,
+                answers: 5,
+            },
+            QuizResults {
+                lesson: "udp".into(),
+                answered: 1,
+                right: 1,
+                answers: 1,
+            },
+        ];
+        r.learners[0].lessons_read = 4;
         assert_eq!(
-            report().to_summary_csv(),
-            "learner,name,steps_passed,steps_total,points,max_points,attempts\n\
-             l-1,\"Ada, \"\"the\"\" first\",1,2,3,4,3\n\
-             l-2,Bo,0,2,0,4,1\n"
+            r.to_summary_csv(),
+            "learner,name,steps_passed,steps_total,points,max_points,attempts,quiz_right,quiz_answered,lessons_read\n\
+             l-1,\"Ada, \"\"the\"\" first\",1,2,3,4,3,3,4,4\n\
+             l-2,Bo,0,2,0,4,1,0,0,0\n"
         );
     }
 

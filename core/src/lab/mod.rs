@@ -21,8 +21,8 @@ mod view;
 pub use attempt::{Attempt, Decision, POLL_MS};
 pub use capture::{PacketRecord, packet_records};
 pub use class_report::{
-    CLASS_REPORT_VERSION, ClassReport, ExportFormat, LabResults, LearnerResults, StepHistory,
-    StepRecord,
+    CLASS_REPORT_VERSION, ClassReport, ExportFormat, LabResults, LearnerResults, QuizResults,
+    StepHistory, StepRecord,
 };
 pub use eval::{CommandFailed, CommandOutput, Observation, Probe, Verdict, evaluate, probe};
 pub use matching::{Mismatch, partial_match};

@@ -17,7 +17,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, env, freePort, terminalText } from "./support.mjs";
+import { answerRight, chromium, env, freePort, terminalText } from "./support.mjs";
 
 const ARTIFACTS = env("LAYERLAB_ARTIFACTS");
 
@@ -162,17 +162,8 @@ describe("course and lessons", () => {
     assert.ok(quiz.length > 0, "the first lesson has a quiz");
     for (const [i, q] of quiz.entries()) {
       const box = page.locator(`.question[data-question="${i}"]`);
-      const kind = Object.keys(q.kind)[0];
+      const kind = await answerRight(page, i, q);
       const data = q.kind[kind];
-      if (kind === "single" || kind === "multiple") {
-        const picks = data.choices.flatMap((c, k) => (c.correct ? [k] : []));
-        for (const k of picks) await box.locator(".choice input").nth(k).check();
-      } else if (kind === "numeric") {
-        await box.locator(".free-answer input").fill(String(data.answer));
-      } else {
-        await box.locator(".free-answer input").fill(data.answer);
-      }
-      await box.locator("button.check").click();
       if (kind === "single" || kind === "multiple") {
         const right = data.choices.findIndex((c) => c.correct);
         const li = box.locator(".choice").nth(right);

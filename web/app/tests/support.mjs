@@ -43,3 +43,23 @@ export async function terminalText(page) {
     return lines.join("\n");
   });
 }
+
+/**
+ * Answers question `i` of a lesson's quiz on the page with the right answer
+ * (from the lesson's own data) and clicks Check. Answers which kind it was.
+ */
+export async function answerRight(page, i, q) {
+  const box = page.locator(`.question[data-question="${i}"]`);
+  const kind = Object.keys(q.kind)[0];
+  const data = q.kind[kind];
+  if (kind === "single" || kind === "multiple") {
+    const picks = data.choices.flatMap((c, k) => (c.correct ? [k] : []));
+    for (const k of picks) await box.locator(".choice input").nth(k).check();
+  } else if (kind === "numeric") {
+    await box.locator(".free-answer input").fill(String(data.answer));
+  } else {
+    await box.locator(".free-answer input").fill(data.answer);
+  }
+  await box.locator("button.check").click();
+  return kind;
+}

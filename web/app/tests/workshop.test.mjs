@@ -1,6 +1,6 @@
 // A workshop in the browser: the real `layerlab serve --workshop` binary,
 // Debian's headless Chromium (playwright-core), two browser contexts = two
-// learners. Each joins with the code, opens the router lab, types the first
+// learners and a third for the instructor's dashboard. Each joins with the code, opens the router lab, types the first
 // step's solution into the terminal in the page (a PTY in their own
 // confined sandbox), checks the step and sees it turn green; neither sees
 // the other's shell or results.
@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, env, freePort, terminalText } from "./support.mjs";
+import { answerRight, chromium, env, freePort, terminalText } from "./support.mjs";
 
 const ARTIFACTS = env("LAYERLAB_ARTIFACTS");
 const ROOT = process.getuid?.() === 0;
@@ -96,6 +96,23 @@ async function learner(name) {
   return page;
 }
 
+/** The instructor's token, from the sign-in link the server printed. */
+function instructorToken() {
+  const token = serverLog.match(/instructor\?token=([A-Za-z0-9_-]+)/)?.[1];
+  assert.ok(token, `the server printed no sign-in link:\n${serverLog}`);
+  return token;
+}
+
+/** The instructor's API, from outside any browser. */
+async function asInstructor(p, init = {}) {
+  const r = await fetch(base + p, {
+    ...init,
+    headers: { authorization: `Bearer ${instructorToken()}`, "content-type": "application/json", ...init.headers },
+  });
+  assert.ok(r.ok, `${p} answered ${r.status}: ${await r.clone().text()}`);
+  return r.json();
+}
+
 /** Waits for `selector`; on timeout, says what the page and the server showed. */
 async function waitOrExplain(page, selector, timeout) {
   try {
@@ -148,6 +165,19 @@ test("two learners each get a terminal in their own sandbox and see only their o
   const bobScreen = await terminalText(bob);
   assert.ok(!bobScreen.includes("ada-"), "Bob's terminal shows Ada's shell");
 
+  // The instructor, in a third context, signs in with the printed link
+  // and watches the grid before anyone checks.
+  const token = instructorToken();
+  const teacher = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })).newPage();
+  teacher.errors = [];
+  teacher.on("pageerror", (e) => teacher.errors.push(String(e)));
+  teacher.on("console", (m) => m.type() === "error" && teacher.errors.push(m.text()));
+  await teacher.goto(`${base}/instructor?token=${token}`);
+  assert.equal(new URL(teacher.url()).pathname, "/instructor", "the token leaves the address bar");
+  await teacher.locator("#live.on").waitFor({ timeout: 15_000 });
+  const cell = (id, state) => `#grid tr[data-learner="${id}"] td[data-lab="router"][data-step="1"].${state}`;
+  await teacher.locator(cell(ada.learnerId, "none")).waitFor();
+
   for (const page of [ada, bob]) {
     await page.locator("#lab-check").click();
   }
@@ -165,10 +195,79 @@ test("two learners each get a terminal in their own sandbox and see only their o
   const status = await bob.evaluate(async (id) => (await fetch(`/api/learners/${id}/progress`)).status, ada.learnerId);
   assert.equal(status, 403);
 
+  // The dashboard turned both rows live (no reload): Ada green, Bob red.
+  await teacher.locator(cell(ada.learnerId, "passed")).waitFor({ timeout: 15_000 });
+  await teacher.locator(cell(bob.learnerId, "failed")).waitFor({ timeout: 15_000 });
+  // Drilling into Bob's cell shows the evidence of his failed check.
+  await teacher.locator(cell(bob.learnerId, "failed")).click();
+  await teacher.locator("#detail:not([hidden])").waitFor();
+  assert.match(await teacher.locator("#detail").innerText(), /namespace client/);
+  // The CSV the instructor downloads says what the learners did.
+  const [download] = await Promise.all([teacher.waitForEvent("download"), teacher.locator('a[href$="format=csv"]').click()]);
+  const csv = fs.readFileSync(await download.path(), "utf8");
+  const row = (id) => csv.split("\n").find((l) => l.startsWith(`${id},`) && l.includes(",router,1,"));
+  assert.match(row(ada.learnerId) ?? "", /,true,/, csv);
+  assert.match(row(bob.learnerId) ?? "", /,false,/, csv);
+  await teacher.screenshot({ path: path.join(ARTIFACTS, "workshop-dashboard.png") });
+  assert.deepEqual(teacher.errors, [], "the dashboard logged errors");
+  await teacher.context().close();
+
   await ada.screenshot({ path: path.join(ARTIFACTS, "workshop-ada.png") });
   await bob.screenshot({ path: path.join(ARTIFACTS, "workshop-bob.png") });
   for (const page of [ada, bob]) {
     assert.deepEqual(page.errors, [], "the page logged errors");
     await page.context().close();
   }
+});
+
+test("in a workshop the server grades quizzes, progress follows the learner, and the instructor's hint reaches them", async (t) => {
+  if (!ROOT) {
+    t.skip("skipped: workshop sandboxes are confined, which needs root (CI runs as root)");
+    return;
+  }
+  const carol = await learner("Carol");
+  const outline = await carol.evaluate(async () => (await fetch("/api/course")).json());
+  const first = outline.chapters.flatMap((c) => c.lessons)[0];
+  const lesson = await carol.evaluate(async (id) => (await fetch(`/api/lessons/${id}`)).json(), first.id);
+  const quiz = lesson.quiz;
+  assert.ok(quiz.length > 0, "the first lesson has a quiz");
+
+  // Every answer goes to the server, which grades it; the page shows its verdict.
+  await carol.goto(`${base}/lesson/${first.id}`);
+  await carol.locator(".question").first().waitFor();
+  for (const [i, q] of quiz.entries()) {
+    const [answered] = await Promise.all([
+      carol.waitForResponse((r) => r.url().endsWith(`/api/lessons/${first.id}/quiz/${i + 1}`)),
+      answerRight(carol, i, q),
+    ]);
+    assert.equal(answered.status(), 200);
+    assert.equal((await answered.json()).correct, true);
+  }
+  await carol.locator(".quiz-summary:not(.hidden)").waitFor();
+  const mark = `✓ ${quiz.length}/${quiz.length}`;
+  assert.equal(await carol.locator(".sidebar li.active .mark").innerText(), mark);
+
+  // The instructor's grid counts the server's grades, not the page's.
+  const row = async () => (await asInstructor("/api/workshop/grid")).learners.find((l) => l.id === carol.learnerId);
+  assert.equal((await row()).quiz_right, quiz.length);
+  assert.equal((await row()).quiz_answered, quiz.length);
+
+  // Carol's progress follows her to a fresh browser (no local storage).
+  const elsewhere = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await elsewhere.context().addCookies(await carol.context().cookies());
+  await elsewhere.goto(`${base}/lesson/${first.id}`);
+  await elsewhere.locator(".sidebar li.active .mark", { hasText: mark }).waitFor({ timeout: 15_000 });
+  await elsewhere.context().close();
+
+  // A hint the instructor reveals to Carol shows on her lab page.
+  const text = `Carol, start with ip netns add client (${Date.now()})`;
+  await asInstructor(`/api/workshop/learners/${carol.learnerId}/hints`, {
+    method: "POST",
+    body: JSON.stringify({ lab: "router", step: 1, text }),
+  });
+  await carol.goto(base + "/lab/router");
+  await carol.locator(".instructor-hints", { hasText: text }).waitFor({ timeout: 20_000 });
+  await carol.screenshot({ path: path.join(ARTIFACTS, "workshop-hint.png") });
+  assert.deepEqual(carol.errors, [], "the page logged errors");
+  await carol.context().close();
 });

@@ -65,6 +65,7 @@ function render() {
     head.append(el("th", { colspan: String(l.steps.length) }, l.title));
     l.steps.forEach((s, i) => sub.append(el("th", { title: s }, String(i + 1))));
   }
+  head.append(el("th", { rowspan: "2", title: "quiz questions right (latest answer) of those answered" }, "Quizzes"));
   $("grid").tHead.replaceChildren(head, sub);
   const body = $("grid").tBodies[0];
   body.replaceChildren();
@@ -92,6 +93,7 @@ function render() {
         );
       });
     }
+    tr.append(el("td", { class: "quiz", title: `${row.lessons_read} lesson(s) read` }, `${row.quiz_right}/${row.quiz_answered}`));
     body.append(tr);
   }
   $("summary").textContent =
@@ -105,7 +107,7 @@ function applyEvent(kind, e) {
     if (grid.learners.some((r) => r.id === e.id)) return;
     const labs = {};
     for (const l of grid.labs) labs[l.id] = l.steps.map(() => ({ passed: false, attempts: 0, first_ms: null, last_ms: null }));
-    grid.learners.push({ id: e.id, name: e.name, joined: e.joined, labs });
+    grid.learners.push({ id: e.id, name: e.name, joined: e.joined, labs, quiz_right: 0, quiz_answered: 0, lessons_read: 0 });
   } else if (kind === "check") {
     const row = grid.learners.find((r) => r.id === e.learner);
     const cell = row && row.labs[e.lab] && row.labs[e.lab][e.step - 1];
@@ -117,6 +119,8 @@ function applyEvent(kind, e) {
   }
   render();
 }
+
+let quizTimer;
 
 function listen() {
   const es = new EventSource("/api/workshop/events");
@@ -131,6 +135,11 @@ function listen() {
   });
   es.addEventListener("check", (m) => applyEvent("check", JSON.parse(m.data)));
   es.addEventListener("join", (m) => applyEvent("join", JSON.parse(m.data)));
+  // Quiz totals count each question's latest answer: the grid recounts them.
+  es.addEventListener("quiz", () => {
+    clearTimeout(quizTimer);
+    quizTimer = setTimeout(() => refresh().catch(showError), 500);
+  });
   // We fell behind and missed events: the grid is the truth.
   es.addEventListener("resync", () => refresh().catch(showError));
 }

@@ -57,6 +57,67 @@ pub(crate) async fn lesson(
     one_of(&state.content.lessons, "lesson", &id, &headers, query)
 }
 
+/// `POST /api/lessons/{id}/quiz/{n}` with a core `Response` as JSON
+/// (`{"choices":[0,2]}`, `{"text":"…"}`, `{"number":1460}`): the server's
+/// grade of question `n` (from 1), by the same `Question::grade` as the
+/// tutor. In a workshop the learner's answer and its grade go to the
+/// gradebook before the answer is sent; the instructor answers no quizzes.
+pub(crate) async fn quiz_answer(
+    State(state): State<AppState>,
+    who: Caller,
+    Path((id, n)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    state.guard(&headers)?;
+    let n = parse_number("question", &n)?;
+    let body = body.map_err(body_error)?;
+    let response: layerlab_core::Response = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "the body must be an answer: {{\"choices\":[…]}}, {{\"text\":\"…\"}} or {{\"number\":…}} ({e})"
+            ),
+        )
+    })?;
+    let quiz = state
+        .content
+        .quizzes
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("lesson", &id))?;
+    let question = quiz.get(n as usize - 1).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("lesson `{id}` has {} quiz questions, not {n}", quiz.len()),
+        )
+    })?;
+    let grade = question.grade(&response);
+    match (&who, &state.workshop) {
+        (Caller::Instructor, _) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "quizzes are the learners' to answer",
+            ));
+        }
+        (Caller::Learner(learner), Some(w)) => {
+            let answer = crate::gradebook::QuizAnswer {
+                learner: learner.clone(),
+                lesson: id,
+                question: n - 1,
+                answer: serde_json::to_string(&response).unwrap_or_default(),
+                score: u32::from(grade.correct),
+                at_ms: crate::workshop::unix_now_ms(),
+            };
+            let book = w.book.clone();
+            crate::dashboard::blocking(move || book.record_quiz(&answer))
+                .await?
+                .map_err(crate::dashboard::book_error)?;
+        }
+        _ => {}
+    }
+    Ok(no_store(Json(grade)))
+}
+
 pub(crate) async fn journeys(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -469,7 +530,26 @@ pub(crate) async fn sync_progress(
         .map(layerlab_core::progress::Progress::from_json)
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8"))?
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-    Ok(no_store(Json(sessions.sync(&name, &incoming).await?)))
+    let merged = sessions.sync(&name, &incoming).await?;
+    if let (Caller::Learner(id), Some(w)) = (&who, &state.workshop) {
+        // The gradebook keeps when the server first heard of each reading
+        // (of lessons this server serves; the browser's clock is its own).
+        let read: Vec<String> = merged
+            .lessons
+            .iter()
+            .filter(|(l, p)| p.read_at.is_some() && state.content.quizzes.contains_key(*l))
+            .map(|(l, _)| l.clone())
+            .collect();
+        let (book, id) = (w.book.clone(), id.clone());
+        crate::dashboard::blocking(move || {
+            let now = crate::workshop::unix_now_ms();
+            read.iter()
+                .try_for_each(|l| book.record_read(&id, l, now).map(drop))
+        })
+        .await?
+        .map_err(crate::dashboard::book_error)?;
+    }
+    Ok(no_store(Json(merged)))
 }
 
 /// Query of `GET /api/labs/{id}/report`.
@@ -549,7 +629,7 @@ pub(crate) async fn report(
         .into_response())
 }
 
-fn no_store(body: impl IntoResponse) -> Response {
+pub(crate) fn no_store(body: impl IntoResponse) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use flate2::{Compression, write::GzEncoder};
 use layerlab_core::lab::{Lab, LabView, Needs};
-use layerlab_core::{Course, Journey};
+use layerlab_core::{Course, Journey, Question};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -160,6 +160,8 @@ pub struct Content {
     pub lab_index: JsonDoc,
     /// `GET /api/labs/{id}`: the learner's view (no expected answers).
     pub labs: HashMap<String, JsonDoc>,
+    /// Each served lesson's quiz, for grading answers on the server.
+    pub quizzes: HashMap<String, Vec<Question>>,
 }
 
 impl Content {
@@ -199,6 +201,10 @@ impl Content {
             labs: labs
                 .iter()
                 .map(|l| (l.id.clone(), JsonDoc::new(&LabView::of(l))))
+                .collect(),
+            quizzes: course
+                .lessons()
+                .map(|l| (l.id.clone(), l.quiz.clone()))
                 .collect(),
         }
     }

@@ -5,6 +5,7 @@
 //! Everything here but a learner's own hints is for the instructor only.
 
 use crate::AppState;
+use crate::api::no_store;
 use crate::error::{ApiError, shorten};
 use crate::gradebook::{ClassEvent, GradebookError, Hint};
 use crate::labs::Lifecycle;
@@ -82,7 +83,7 @@ fn known_learner(w: &Workshop, id: &str) -> Result<(), ApiError> {
     }
 }
 
-fn book_error(e: GradebookError) -> ApiError {
+pub(crate) fn book_error(e: GradebookError) -> ApiError {
     tracing::error!(error = %e, "gradebook read failed");
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -90,16 +91,12 @@ fn book_error(e: GradebookError) -> ApiError {
     )
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
-}
-
-fn no_store(body: impl IntoResponse) -> Response {
-    ([(header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
 /// `GET /instructor` once signed in: the dashboard page.
@@ -169,6 +166,10 @@ struct Row {
     name: String,
     joined: u64,
     labs: std::collections::BTreeMap<String, Vec<Cell>>,
+    /// Quiz questions whose latest answer was right, of those answered.
+    quiz_right: u32,
+    quiz_answered: u32,
+    lessons_read: u32,
 }
 
 /// What `GET /api/workshop/grid` answers.
@@ -200,6 +201,9 @@ fn build_grid(w: &Workshop) -> Result<Grid, ApiError> {
         .into_iter()
         .map(|l| Row {
             joined: joined.get(&l.id).copied().unwrap_or(0),
+            quiz_right: l.quizzes.iter().map(|q| q.right).sum(),
+            quiz_answered: l.quizzes.iter().map(|q| q.answered).sum(),
+            lessons_read: l.lessons_read,
             id: l.id,
             name: l.name,
             labs: l
@@ -252,6 +256,7 @@ pub(crate) async fn events(
                 let name = match &e {
                     ClassEvent::Check { .. } => "check",
                     ClassEvent::Join { .. } => "join",
+                    ClassEvent::Quiz { .. } => "quiz",
                 };
                 Event::default()
                     .event(name)
@@ -428,9 +433,7 @@ pub(crate) async fn add_hint(
         lab: lab.id.clone(),
         step: form.step,
         text,
-        at_ms: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
+        at_ms: crate::workshop::unix_now_ms(),
     };
     let stored = hint.clone();
     blocking(move || w.book.add_hint(&id, &stored))

@@ -172,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/health", get(api::health))
         .route("/api/course", get(api::course))
         .route("/api/lessons/{id}", get(api::lesson))
+        .route("/api/lessons/{id}/quiz/{n}", post(api::quiz_answer))
         .route("/api/journeys", get(api::journeys))
         .route("/api/journeys/{id}", get(api::journey))
         .route("/api/labs", get(api::labs))

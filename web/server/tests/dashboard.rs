@@ -1,7 +1,9 @@
 //! The instructor's dashboard over HTTP: who may see it (instructor yes,
 //! learners 403, nobody 401), the grid against what the gradebook holds,
 //! live events over SSE, a dashboard that never reads not holding up a
-//! learner, drill-down, reset, per-learner hints and exports.
+//! learner, drill-down, reset, per-learner hints and exports; and what
+//! feeds it from the learners' side: quizzes graded by the server, progress
+//! synced per learner.
 
 use axum::Router;
 use axum::body::Body;
@@ -640,4 +642,226 @@ async fn the_instructor_resets_one_learners_sandbox() {
         )
         .await;
     }
+}
+
+/// A single-choice question of a lesson in the workshop's chapter, with a
+/// right and a wrong choice.
+fn linux_question() -> (String, usize, usize, usize) {
+    use layerlab_core::QuestionKind;
+    let course = layerlab_lessons::course();
+    let linux = course.chapters.iter().find(|c| c.id == "linux").unwrap();
+    for lesson in &linux.lessons {
+        for (n, q) in lesson.quiz.iter().enumerate() {
+            if let QuestionKind::Single { choices } = &q.kind {
+                let right = choices.iter().position(|c| c.correct).unwrap();
+                let wrong = choices.iter().position(|c| !c.correct).unwrap();
+                return (lesson.id.clone(), n + 1, right, wrong);
+            }
+        }
+    }
+    panic!("no single-choice question in the linux chapter");
+}
+
+#[tokio::test]
+async fn quiz_answers_are_graded_and_recorded_by_the_server_only() {
+    let c = class();
+    let (ada, ada_cookie) = join(&c.app, "Ada").await;
+    let (lesson, n, right, wrong) = linux_question();
+    let path = format!("/api/lessons/{lesson}/quiz/{n}");
+    let question = layerlab_lessons::course()
+        .lessons()
+        .find(|l| l.id == lesson)
+        .unwrap()
+        .quiz[n - 1]
+        .clone();
+
+    // Wrong, then right: the server's verdicts are core's own grades.
+    for (pick, correct) in [(wrong, false), (right, true)] {
+        let body = format!(r#"{{"choices":[{pick}]}}"#);
+        let r = send(&c.app, "POST", &path, As::Learner(&ada_cookie), &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let expected = question.grade(&layerlab_core::Response::Choices(vec![pick]));
+        assert_eq!(r.json(), serde_json::to_value(&expected).unwrap());
+        assert_eq!(r.json()["correct"], correct);
+    }
+    let kept = c.book.quiz_answers(&ada).unwrap();
+    assert_eq!(
+        kept.iter()
+            .map(|a| (a.lesson.as_str(), a.question, a.score))
+            .collect::<Vec<_>>(),
+        vec![
+            (lesson.as_str(), n as u32 - 1, 0),
+            (lesson.as_str(), n as u32 - 1, 1)
+        ]
+    );
+
+    // A learner cannot send a grade, only an answer; nobody else answers.
+    let forged = format!(r#"{{"choices":[{wrong}],"correct":true,"score":1}}"#);
+    let r = send(&c.app, "POST", &path, As::Learner(&ada_cookie), &forged).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = send(
+        &c.app,
+        "POST",
+        &path,
+        As::Instructor(&c.bearer),
+        r#"{"choices":[0]}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = send(&c.app, "POST", &path, As::Nobody, r#"{"choices":[0]}"#).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    // Bad questions and lessons, and lessons outside the workshop.
+    let course = layerlab_lessons::course();
+    let outside = course
+        .chapters
+        .iter()
+        .filter(|c| c.id != "linux")
+        .flat_map(|c| &c.lessons)
+        .find(|l| !l.quiz.is_empty())
+        .unwrap()
+        .id
+        .clone();
+    for (uri, status) in [
+        (
+            format!("/api/lessons/{lesson}/quiz/0"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/api/lessons/{lesson}/quiz/x"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/api/lessons/{lesson}/quiz/999"),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("/api/lessons/{outside}/quiz/1"),
+            StatusCode::NOT_FOUND,
+        ),
+        ("/api/lessons/nope/quiz/1".into(), StatusCode::NOT_FOUND),
+    ] {
+        let r = send(
+            &c.app,
+            "POST",
+            &uri,
+            As::Learner(&ada_cookie),
+            r#"{"choices":[0]}"#,
+        )
+        .await;
+        assert_eq!(r.status, status, "{uri}: {}", r.body);
+    }
+    for body in ["", "[1]", "{\"choices\":\"a\"}", "{not json"] {
+        let r = send(&c.app, "POST", &path, As::Learner(&ada_cookie), body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body:?}: {}",
+            r.body
+        );
+        assert!(
+            r.json()["error"].as_str().unwrap().contains("answer"),
+            "{}",
+            r.body
+        );
+    }
+    assert_eq!(
+        c.book.quiz_answers(&ada).unwrap().len(),
+        2,
+        "refused answers are not kept"
+    );
+
+    // The grid and the summary export count the latest answer.
+    let grid = send(
+        &c.app,
+        "GET",
+        "/api/workshop/grid",
+        As::Instructor(&c.bearer),
+        "",
+    )
+    .await;
+    let row = &grid.json()["learners"][0];
+    assert_eq!(
+        (row["quiz_right"].as_u64(), row["quiz_answered"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let csv = send(
+        &c.app,
+        "GET",
+        "/api/workshop/export?format=summary-csv",
+        As::Instructor(&c.bearer),
+        "",
+    )
+    .await;
+    assert!(
+        csv.body.lines().nth(1).unwrap().ends_with(",1,1,0"),
+        "{}",
+        csv.body
+    );
+}
+
+#[tokio::test]
+async fn progress_syncs_in_a_workshop_between_the_learner_and_no_one_else() {
+    use layerlab_core::{Progress, Timestamp};
+    let c = class();
+    let (ada, ada_cookie) = join(&c.app, "Ada").await;
+    let (bob, bob_cookie) = join(&c.app, "Bob").await;
+    let (lesson, ..) = linux_question();
+    let path = format!("/api/learners/{ada}/progress");
+
+    // One browser reads a lesson (and claims a lesson no one serves).
+    let mut first = Progress::default();
+    first.mark_read(&lesson, Timestamp(100));
+    first.mark_read("not-a-lesson", Timestamp(100));
+    let r = send(
+        &c.app,
+        "POST",
+        &path,
+        As::Learner(&ada_cookie),
+        &first.to_json(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Another of Ada's browsers sends its own; the answer is the union.
+    let mut second = Progress::default();
+    second.record_quiz(&lesson, 2, 3, Timestamp(200));
+    let r = send(
+        &c.app,
+        "POST",
+        &path,
+        As::Learner(&ada_cookie),
+        &second.to_json(),
+    )
+    .await;
+    let merged = Progress::from_json(&r.body).unwrap();
+    assert!(merged.is_read(&lesson));
+    assert_eq!(merged.quiz(&lesson).map(|q| q.best), Some(2));
+    let r = send(&c.app, "GET", &path, As::Learner(&ada_cookie), "").await;
+    assert_eq!(Progress::from_json(&r.body).unwrap(), merged);
+
+    // Bob can neither read nor write Ada's; his own is empty.
+    let r = send(&c.app, "GET", &path, As::Learner(&bob_cookie), "").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(
+        &c.app,
+        "POST",
+        &path,
+        As::Learner(&bob_cookie),
+        &first.to_json(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(
+        &c.app,
+        "GET",
+        &format!("/api/learners/{bob}/progress"),
+        As::Learner(&bob_cookie),
+        "",
+    )
+    .await;
+    assert_eq!(Progress::from_json(&r.body).unwrap(), Progress::default());
+
+    // The gradebook knows what was read, of the lessons this server serves.
+    let reads = c.book.lesson_reads(&ada).unwrap();
+    assert_eq!(reads.keys().collect::<Vec<_>>(), vec![&lesson]);
+    assert!(c.book.lesson_reads(&bob).unwrap().is_empty());
 }

@@ -6,6 +6,7 @@ mod player;
 mod quiz;
 mod routes;
 mod store;
+mod sync;
 
 use crate::keys::{self, KeyAction};
 use crate::nav::{self, LessonMark};
@@ -33,6 +34,9 @@ pub struct Ctx {
     pub dark: RwSignal<bool>,
     /// Whether the course drawer is open (narrow screens).
     pub drawer: RwSignal<bool>,
+    /// In a workshop, the joined learner's id (empty elsewhere): then
+    /// progress syncs with the server and quizzes are graded there.
+    pub learner: RwSignal<String>,
 }
 
 /// Entry point, called by the wasm-bindgen glue once the module is loaded.
@@ -53,8 +57,10 @@ fn App() -> impl IntoView {
         help: RwSignal::new(false),
         dark: RwSignal::new(store::is_dark()),
         drawer: RwSignal::new(false),
+        learner: RwSignal::new(String::new()),
     };
     provide_context(ctx);
+    sync::start(ctx);
     view! {
         <Router>
             <Shell>

@@ -3,7 +3,7 @@
 //! all are checked the score goes into progress.
 
 use crate::answer;
-use crate::web::{Ctx, doc, store};
+use crate::web::{Ctx, api, doc, store};
 use layerlab_core::quiz::{Grade, QuestionKind};
 use layerlab_core::{Lesson, Question};
 use leptos::prelude::*;
@@ -15,6 +15,8 @@ struct Slot {
     picked: RwSignal<Vec<usize>>,
     typed: RwSignal<String>,
     grade: RwSignal<Option<Grade>>,
+    /// An answer is on its way to the server.
+    sending: RwSignal<bool>,
 }
 
 /// The quiz of a lesson.
@@ -28,6 +30,7 @@ pub fn Quiz(lesson: Arc<Lesson>, title: String) -> impl IntoView {
             picked: RwSignal::new(Vec::new()),
             typed: RwSignal::new(String::new()),
             grade: RwSignal::new(None),
+            sending: RwSignal::new(false),
         })
         .collect();
     let total = slots.len();
@@ -77,7 +80,7 @@ pub fn Quiz(lesson: Arc<Lesson>, title: String) -> impl IntoView {
         .quiz
         .iter()
         .enumerate()
-        .map(|(i, q)| question_view(i, q.clone(), slots.with_value(|s| s[i])))
+        .map(|(i, q)| question_view(ctx, &lesson.id, i, q.clone(), slots.with_value(|s| s[i])))
         .collect_view();
     view! {
         <section class="quiz" id="quiz" tabindex="-1">
@@ -105,7 +108,8 @@ pub fn Quiz(lesson: Arc<Lesson>, title: String) -> impl IntoView {
     }
 }
 
-fn question_view(i: usize, q: Question, slot: Slot) -> AnyView {
+fn question_view(ctx: Ctx, lesson: &str, i: usize, q: Question, slot: Slot) -> AnyView {
+    let path = format!("/api/lessons/{lesson}/quiz/{}", i + 1);
     let q = Arc::new(q);
     let is_multi = matches!(q.kind, QuestionKind::Multiple { .. });
     let input = match &q.kind {
@@ -156,7 +160,7 @@ fn question_view(i: usize, q: Question, slot: Slot) -> AnyView {
         }
         QuestionKind::Numeric { .. } | QuestionKind::Text { .. } => {
             let numeric = matches!(q.kind, QuestionKind::Numeric { .. });
-            let q2 = q.clone();
+            let (q2, path2) = (q.clone(), path.clone());
             view! {
                 <div class="free-answer">
                     <input
@@ -171,7 +175,7 @@ fn question_view(i: usize, q: Question, slot: Slot) -> AnyView {
                         on:input=move |e| slot.typed.set(event_target_value(&e))
                         on:keydown=move |e| {
                             if e.key() == "Enter" {
-                                check(&q2, slot);
+                                check(ctx, &path2, &q2, slot);
                             }
                         }
                     />
@@ -195,7 +199,7 @@ fn question_view(i: usize, q: Question, slot: Slot) -> AnyView {
             let q = q_check.clone();
             view! {
                 <div class="question-actions">
-                    <button class="button primary check" prop:disabled={let r = ready.clone(); move || !r()} on:click=move |_| check(&q, slot)>
+                    <button class="button primary check" prop:disabled={let r = ready.clone(); move || !r() || slot.sending.get()} on:click={let path = path.clone(); move |_| check(ctx, &path, &q, slot)}>
                         "Check"
                     </button>
                 </div>
@@ -256,8 +260,11 @@ fn unit_label(kind: &QuestionKind) -> Option<AnyView> {
     }
 }
 
-fn check(q: &Question, slot: Slot) {
-    if slot.grade.with_untracked(Option::is_some) {
+/// Grades an answer: in a workshop the server grades and records it (its
+/// verdict is the one shown); elsewhere, or if the server cannot be
+/// reached, the browser grades it with the same core code.
+fn check(ctx: Ctx, path: &str, q: &Question, slot: Slot) {
+    if slot.grade.with_untracked(Option::is_some) || slot.sending.get_untracked() {
         return;
     }
     let picked = slot.picked.get_untracked();
@@ -266,8 +273,24 @@ fn check(q: &Question, slot: Slot) {
         return;
     }
     let response = answer::response(q, &picked, &typed);
-    slot.grade
-        .set(Some(q.grade_with(&response, &browser_full_match)));
+    let local = q.grade_with(&response, &browser_full_match);
+    if ctx.learner.with_untracked(String::is_empty) {
+        slot.grade.set(Some(local));
+        return;
+    }
+    let (path, body) = (
+        path.to_string(),
+        serde_json::to_string(&response).unwrap_or_default(),
+    );
+    slot.sending.set(true);
+    leptos::task::spawn_local(async move {
+        let grade = api::post::<Grade>(&path, &body).await.unwrap_or_else(|e| {
+            web_sys::console::warn_1(&format!("layerlab: answer not recorded: {e}").into());
+            local
+        });
+        slot.grade.set(Some(grade));
+        slot.sending.set(false);
+    });
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]

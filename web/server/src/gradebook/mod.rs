@@ -23,7 +23,7 @@ mod schema;
 pub use schema::SCHEMA_VERSION;
 
 use crate::workshop::Member;
-use layerlab_core::lab::{ClassReport, Lab, StepHistory, StepResult};
+use layerlab_core::lab::{ClassReport, Lab, QuizResults, StepHistory, StepResult};
 use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -203,6 +203,17 @@ pub enum ClassEvent {
         attempt: u32,
         /// When it was checked (ms since the Unix epoch).
         at_ms: u64,
+    },
+    /// A learner's quiz answer, graded by the server.
+    Quiz {
+        /// Learner id.
+        learner: String,
+        /// Lesson id.
+        lesson: String,
+        /// 0-based question index.
+        question: u32,
+        /// Whether the answer was right.
+        right: bool,
     },
     /// A learner joined.
     Join {
@@ -581,6 +592,12 @@ impl Gradebook {
                 ])
             })
             .map_err(|e| self.unknown_learner(e, &answer.learner))?;
+        let _ = self.events.send(ClassEvent::Quiz {
+            learner: answer.learner.clone(),
+            lesson: answer.lesson.clone(),
+            question: answer.question,
+            right: answer.score > 0,
+        });
         Ok(())
     }
 
@@ -682,11 +699,67 @@ impl Gradebook {
                 },
             );
         }
-        Ok(ClassReport::build(
+        let mut report = ClassReport::build(
             labs,
             members.into_iter().map(|m| (m.id, m.name)),
             |learner, lab, step| history.remove(&(learner.to_owned(), lab.to_owned(), step)),
-        ))
+        );
+        let mut quizzes = self.quiz_results()?;
+        let mut reads = self.read_counts()?;
+        for l in &mut report.learners {
+            l.quizzes = quizzes.remove(&l.id).unwrap_or_default();
+            l.lessons_read = reads.remove(&l.id).unwrap_or_default();
+        }
+        Ok(report)
+    }
+
+    /// Every learner's quiz results, by learner id, lessons by id: a
+    /// question counts as right when its latest answer was.
+    fn quiz_results(&self) -> Result<HashMap<String, Vec<QuizResults>>, GradebookError> {
+        let rows: Vec<(String, String, i64, i64)> = self
+            .reader()
+            .prepare_cached(
+                "SELECT learner, lesson, question, score FROM quiz_answers ORDER BY rowid",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect()
+            })
+            .map_err(|e| self.fail(e))?;
+        // learner → lesson → (answers sent, question → latest score)
+        type Answers = (u32, BTreeMap<i64, i64>);
+        let mut by: HashMap<String, BTreeMap<String, Answers>> = HashMap::new();
+        for (learner, lesson, question, score) in rows {
+            let (sent, latest) = by.entry(learner).or_default().entry(lesson).or_default();
+            *sent += 1;
+            latest.insert(question, score);
+        }
+        Ok(by
+            .into_iter()
+            .map(|(learner, lessons)| {
+                let results = lessons
+                    .into_iter()
+                    .map(|(lesson, (answers, latest))| QuizResults {
+                        lesson,
+                        answered: latest.len() as u32,
+                        right: latest.values().filter(|&&s| s > 0).count() as u32,
+                        answers,
+                    })
+                    .collect();
+                (learner, results)
+            })
+            .collect())
+    }
+
+    /// How many lessons each learner has read, by learner id.
+    fn read_counts(&self) -> Result<HashMap<String, u32>, GradebookError> {
+        self.reader()
+            .prepare_cached("SELECT learner, COUNT(*) FROM lesson_reads GROUP BY learner")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u32)))?
+                    .collect()
+            })
+            .map_err(|e| self.fail(e))
     }
 
     /// Writes a consistent copy of the gradebook to `to` (which must not

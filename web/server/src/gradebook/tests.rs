@@ -210,6 +210,64 @@ fn the_class_report_has_every_learner_and_step_with_counts() {
     );
 }
 
+#[test]
+fn the_class_report_counts_quiz_answers_by_their_latest_grade_and_reads() {
+    let (_dir, book) = fresh();
+    book.add_member(&member("l-a", "Ada", 1)).unwrap();
+    book.add_member(&member("l-b", "Bo", 2)).unwrap();
+    let answer = |learner: &str, lesson: &str, question, score, at_ms| QuizAnswer {
+        learner: learner.into(),
+        lesson: lesson.into(),
+        question,
+        answer: "{}".into(),
+        score,
+        at_ms,
+    };
+    // Ada: question 0 wrong then right, question 1 right then wrong.
+    for a in [
+        answer("l-a", "tcp", 0, 0, 1),
+        answer("l-a", "tcp", 1, 1, 2),
+        answer("l-a", "tcp", 0, 1, 3),
+        answer("l-a", "tcp", 1, 0, 4),
+        answer("l-a", "udp", 0, 1, 5),
+    ] {
+        book.record_quiz(&a).unwrap();
+    }
+    book.record_read("l-a", "tcp", 1).unwrap();
+    book.record_read("l-a", "udp", 2).unwrap();
+    book.record_read("l-a", "udp", 3).unwrap();
+
+    let report = book.class_report(&[]).unwrap();
+    let ada = &report.learners[0];
+    assert_eq!(
+        ada.quizzes,
+        vec![
+            QuizResults {
+                lesson: "tcp".into(),
+                answered: 2,
+                right: 1,
+                answers: 4
+            },
+            QuizResults {
+                lesson: "udp".into(),
+                answered: 1,
+                right: 1,
+                answers: 1
+            },
+        ]
+    );
+    assert_eq!(ada.lessons_read, 2);
+    let bo = &report.learners[1];
+    assert_eq!((bo.quizzes.len(), bo.lessons_read), (0, 0));
+    assert!(
+        report
+            .to_summary_csv()
+            .contains("l-a,Ada,0,0,0,0,0,2,3,2\n"),
+        "{}",
+        report.to_summary_csv()
+    );
+}
+
 /// The first schema, written by hand as a layerlab of that version did.
 const VERSION_1: &str = "
     CREATE TABLE members (id TEXT PRIMARY KEY, name TEXT NOT NULL, joined INTEGER NOT NULL) STRICT;

@@ -38,6 +38,19 @@ struct CheckEvent {
     error: Option<String>,
 }
 
+/// A hint the workshop's instructor revealed to this learner
+/// (`GET /api/workshop/hints`).
+#[derive(Clone, Deserialize)]
+struct InstructorHint {
+    lab: String,
+    /// 1-based step, or `None` for the whole lab.
+    step: Option<usize>,
+    text: String,
+}
+
+/// How many live ticks between looks for the instructor's hints.
+const HINTS_EVERY_TICKS: u32 = 5;
+
 /// The answer to a solve request (only its success matters here).
 #[derive(Deserialize)]
 struct Applied {}
@@ -71,6 +84,10 @@ struct LabState {
     busy: Option<&'static str>,
     message: Option<Result<String, String>>,
     live: bool,
+    /// In a workshop: hints the instructor revealed for this lab.
+    instructor_hints: Vec<InstructorHint>,
+    /// Live ticks so far (hints are fetched every few).
+    ticks: u32,
 }
 
 /// Handles on the panel's state; `Copy`, so closures share it freely.
@@ -147,6 +164,8 @@ fn panel(lab: Arc<LabView>) -> AnyView {
             busy: None,
             message: None,
             live: true,
+            instructor_hints: Vec::new(),
+            ticks: 0,
         }),
         answer: RwSignal::new(String::new()),
         current: RwSignal::new(first_open - 1),
@@ -362,6 +381,21 @@ fn step_view(ctx: Ctx, p: Panel, i: usize) -> AnyView {
         </div>
         <ul class="lab-checks">{checks}</ul>
         {move || step_summary(p, i)}
+        {move || {
+            let from_instructor = p.s.with(|s| {
+                s.instructor_hints
+                    .iter()
+                    .filter(|h| h.step.is_none_or(|n| n == i + 1))
+                    .map(|h| view! { <li>{doc::ticked(&h.text)}</li> })
+                    .collect::<Vec<_>>()
+            });
+            (!from_instructor.is_empty()).then(|| view! {
+                <div class="instructor-hints" role="status">
+                    <p class="verdict-title">"From your instructor"</p>
+                    <ul>{from_instructor}</ul>
+                </div>
+            })
+        }}
         <details class="lab-hints">
             <summary>{format!("Hints ({})", step.hints.len())}</summary>
             <ul>{hints}</ul>
@@ -469,6 +503,11 @@ fn step_summary(p: Panel, i: usize) -> Option<AnyView> {
 
 /// Re-checks the current step when nothing else runs and it is not passed.
 fn live_tick(ctx: Ctx, p: Panel) {
+    let ticks = p.s.with_untracked(|s| s.ticks);
+    p.s.update_untracked(|s| s.ticks += 1);
+    if ticks % HINTS_EVERY_TICKS == 0 && !ctx.learner.with_untracked(String::is_empty) {
+        leptos::task::spawn_local(fetch_hints(p));
+    }
     let i = p.current.get_untracked();
     let due = p.s.with_untracked(|s| {
         s.live
@@ -485,6 +524,20 @@ fn live_tick(ctx: Ctx, p: Panel) {
     {
         // A sandbox started or stopped from a terminal shows up here too.
         leptos::task::spawn_local(p.refresh_status());
+    }
+}
+
+/// Fetches the hints the instructor revealed to this learner for this lab.
+async fn fetch_hints(p: Panel) {
+    let Ok(all) = api::get::<Vec<InstructorHint>>("/api/workshop/hints").await else {
+        return;
+    };
+    let id = p.id();
+    let mine: Vec<_> = all.into_iter().filter(|h| h.lab == id).collect();
+    if p.s
+        .with_untracked(|s| s.instructor_hints.len() != mine.len())
+    {
+        p.s.update(|s| s.instructor_hints = mine);
     }
 }
 
