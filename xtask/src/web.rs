@@ -76,17 +76,19 @@ pub fn build() -> Result<(), String> {
     let bg = staging.join("layerlab_app_bg.wasm");
     let out_wasm = dist.join("layerlab_app_bg.wasm");
     optimize(&root, &bg, &out_wasm)?;
-    minify_js(
+    minify(
         &root,
         &staging.join("layerlab_app.js"),
         &dist.join("layerlab_app.js"),
     )?;
-    for (from, to) in [
-        (root.join("web/app/index.html"), dist.join("index.html")),
-        (root.join("web/app/style.css"), dist.join("style.css")),
-    ] {
-        fs::copy(&from, &to).map_err(|e| format!("copy {}: {e}", from.display()))?;
-    }
+    minify(
+        &root,
+        &root.join("web/app/style.css"),
+        &dist.join("style.css"),
+    )?;
+    let index = root.join("web/app/index.html");
+    fs::copy(&index, dist.join("index.html"))
+        .map_err(|e| format!("copy {}: {e}", index.display()))?;
 
     let mut total_gz = 0;
     eprintln!("\n{:<24} {:>10} {:>10}", "web/app/dist", "bytes", "gzip -9");
@@ -244,33 +246,47 @@ fn optimize(root: &Path, input: &Path, output: &Path) -> Result<(), String> {
     )
 }
 
-/// Minifies wasm-bindgen's JS glue with terser (an ES module: its exports
-/// keep their names), about 2.3 KB gzipped off the first load. Without npm
-/// the glue ships as generated, with a warning.
-fn minify_js(root: &Path, input: &Path, output: &Path) -> Result<(), String> {
+/// Minifies the JS glue (terser) or the stylesheet (esbuild) into
+/// `output`; without npm, copies it as it is, with a warning.
+fn minify(root: &Path, input: &Path, output: &Path) -> Result<(), String> {
     if Command::new("npm").arg("--version").output().is_err() {
         eprintln!(
-            "warning: npm not found, so the JS glue is not minified (install npm for terser)"
+            "warning: npm not found, so {} is not minified (install npm for terser and esbuild)",
+            input.display()
         );
         return fs::copy(input, output)
             .map(|_| ())
-            .map_err(|e| format!("copy js: {e}"));
+            .map_err(|e| format!("copy {}: {e}", input.display()));
     }
-    let prefix = npm_install(root)?;
-    let terser = prefix.join("node_modules/.bin/terser");
-    super::run(
-        &terser.display().to_string(),
-        &[
-            &input.display().to_string(),
-            "--module",
-            "--compress",
-            "--mangle",
-            "--ecma",
-            "2020",
-            "-o",
-            &output.display().to_string(),
-        ],
-    )
+    let bin = npm_install(root)?.join("node_modules/.bin");
+    let (from, to) = (input.display().to_string(), output.display().to_string());
+    if input.extension().is_some_and(|e| e == "css") {
+        let tool = bin.join("esbuild").display().to_string();
+        super::run(
+            &tool,
+            &[
+                &from,
+                "--minify",
+                "--log-level=warning",
+                &format!("--outfile={to}"),
+            ],
+        )
+    } else {
+        let tool = bin.join("terser").display().to_string();
+        super::run(
+            &tool,
+            &[
+                &from,
+                "--module",
+                "--compress",
+                "--mangle",
+                "--ecma",
+                "2020",
+                "-o",
+                &to,
+            ],
+        )
+    }
 }
 
 /// Runs the browser tests: the real server binary, headless Chromium,

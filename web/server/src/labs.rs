@@ -108,6 +108,10 @@ pub struct LabStatus {
     /// Kind labs: the kube context checks use.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// In a workshop: hints the instructor revealed to this learner for
+    /// this lab, oldest first (the lab page shows them as it polls).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<crate::gradebook::Hint>,
 }
 
 /// What a learner can do to a lab's sandbox.
@@ -269,6 +273,30 @@ impl LabEngine {
                 && (lab.needs == Needs::Sandbox || self.learners.is_some()),
             rootless: info.as_ref().and_then(|i| i.rootless),
             context: info.and_then(|i| i.context),
+            hints: self.hints(who, lab).await,
+        }
+    }
+
+    /// The hints revealed to a workshop learner for `lab`; none for anyone
+    /// else, or when the gradebook cannot be read (a status still answers).
+    async fn hints(&self, who: &Caller, lab: &'static Lab) -> Vec<crate::gradebook::Hint> {
+        let (
+            Some(LearnerRuns {
+                book: Some(book), ..
+            }),
+            Caller::Learner(id),
+        ) = (&self.learners, who)
+        else {
+            return Vec::new();
+        };
+        let (book, id) = (book.clone(), id.clone());
+        match blocking(move || book.hints(&id)).await {
+            Ok(Ok(all)) => all.into_iter().filter(|h| h.lab == lab.id).collect(),
+            Ok(Err(e)) => {
+                warn!(error = %e, "hints could not be read");
+                Vec::new()
+            }
+            Err(_) => Vec::new(),
         }
     }
 

@@ -551,6 +551,35 @@ async fn hints_are_each_learners_own() {
     )
     .await;
     assert_eq!(r.json(), serde_json::json!([]));
+    // The lab page's status brings them: Ada's router lab has it, her dnat
+    // lab and Bob's router lab do not.
+    let status = |cookie: String, lab: &'static str| {
+        let app = c.app.clone();
+        async move {
+            let uri = format!("/api/labs/{lab}/status");
+            send(&app, "GET", &uri, As::Learner(&cookie), "")
+                .await
+                .json()
+        }
+    };
+    let ada_router = status(ada_cookie.clone(), "router").await;
+    assert_eq!(
+        ada_router["hints"][0]["text"],
+        "which route does the client use?"
+    );
+    assert_eq!(ada_router["hints"][0]["step"], 1);
+    assert!(
+        status(ada_cookie.clone(), "dnat")
+            .await
+            .get("hints")
+            .is_none()
+    );
+    assert!(
+        status(bob_cookie.clone(), "router")
+            .await
+            .get("hints")
+            .is_none()
+    );
     // Bad hints are refused with the reason.
     for body in [
         r#"{"lab":"router","step":99,"text":"x"}"#,

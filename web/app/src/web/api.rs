@@ -25,9 +25,15 @@ struct ApiError {
     error: String,
 }
 
+/// `{"key": "value"}` with the value escaped.
+pub fn json_body(key: &str, value: &str) -> String {
+    let value = serde_json::to_string(value).unwrap_or_default();
+    format!("{{\"{key}\":{value}}}")
+}
+
 /// GETs `path` and decodes its JSON; errors are messages for the learner.
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
-    decode(path, send(path, None).await?).await
+    decode(path, &text(path, None).await?)
 }
 
 /// GETs a course document (`/api/course`, lessons, journeys, labs) in
@@ -49,7 +55,7 @@ pub async fn get_document<T: DeserializeOwned>(path: &str) -> Result<T, String> 
 
 /// POSTs `body` (JSON) to `path` and decodes the JSON answer.
 pub async fn post<T: DeserializeOwned>(path: &str, body: &str) -> Result<T, String> {
-    decode(path, send(path, Some(body)).await?).await
+    decode(path, &text(path, Some(body)).await?)
 }
 
 /// Sends a request: a GET, or a POST of a JSON body.
@@ -74,8 +80,10 @@ async fn send(path: &str, body: Option<&str>) -> Result<web_sys::Response, Strin
         .map_err(|_| "fetch returned no response".into())
 }
 
-/// A response's JSON, or the server's error message.
-async fn decode<T: DeserializeOwned>(path: &str, resp: web_sys::Response) -> Result<T, String> {
+/// A request's answer as text, or the server's error message. Not
+/// generic, so each type fetched adds only its decoder to the download.
+pub async fn text(path: &str, body: Option<&str>) -> Result<String, String> {
+    let resp = send(path, body).await?;
     let text = JsFuture::from(resp.text().map_err(|_| "response has no body")?)
         .await
         .ok()
@@ -84,7 +92,12 @@ async fn decode<T: DeserializeOwned>(path: &str, resp: web_sys::Response) -> Res
     if !resp.ok() {
         return Err(error_message(&text, resp.status()));
     }
-    serde_json::from_str(&text)
+    Ok(text)
+}
+
+/// An answer's JSON as `T`.
+fn decode<T: DeserializeOwned>(path: &str, text: &str) -> Result<T, String> {
+    serde_json::from_str(text)
         .map_err(|e| format!("{path}: unexpected answer from the server: {e}"))
 }
 

@@ -1,6 +1,7 @@
 //! Inside a workshop, the learner's progress lives on the server too:
-//! merged both ways with `Progress::merge` whenever it changes, so it
-//! follows them to another browser. Outside a workshop nothing is sent.
+//! sent whenever it changes and merged there with `Progress::merge`; the
+//! merged answer comes back, so progress follows the learner to another
+//! browser. Outside a workshop nothing is sent.
 
 use crate::web::{Ctx, api};
 use layerlab_core::Progress;
@@ -38,16 +39,17 @@ pub fn start(ctx: Ctx) {
     });
 }
 
-/// Sends progress; merges in what the server answers (the union with what
-/// it already had). Merging is idempotent, so answers arriving out of
-/// order lose nothing, and an answer that adds nothing changes nothing.
+/// Sends progress; the server answers it merged with what it had (by
+/// `Progress::merge`), which replaces ours unless ours changed meanwhile:
+/// then the change's own sync brings both back.
 async fn push(ctx: Ctx, json: String) {
     let path = format!("/api/learners/{}/progress", ctx.learner.get_untracked());
-    match api::post::<Progress>(&path, &json).await {
-        Ok(server) => {
-            let mut merged = ctx.progress.get_untracked();
-            merged.merge(&server);
-            if ctx.progress.with_untracked(|p| *p != merged) {
+    // `from_json`, already in the app for local storage, decodes it.
+    let answer = api::text(&path, Some(&json)).await;
+    match answer.and_then(|t| Progress::from_json(&t).map_err(|e| e.to_string())) {
+        Ok(merged) => {
+            let unchanged = ctx.progress.with_untracked(|p| p.to_json() == json);
+            if unchanged && ctx.progress.with_untracked(|p| *p != merged) {
                 ctx.progress.set(merged);
             }
         }

@@ -25,6 +25,9 @@ struct LabStatus {
     /// Whether `/api/labs/{id}/terminal` serves a shell.
     #[serde(default)]
     terminal: bool,
+    /// In a workshop: hints the instructor revealed to this learner.
+    #[serde(default)]
+    hints: Vec<InstructorHint>,
 }
 
 /// A streamed check event (`check`, `step` or `error`).
@@ -38,28 +41,21 @@ struct CheckEvent {
     error: Option<String>,
 }
 
-/// A hint the workshop's instructor revealed to this learner
-/// (`GET /api/workshop/hints`).
-#[derive(Clone, Deserialize)]
+/// A hint the workshop's instructor revealed to this learner for this lab.
+#[derive(Debug, Clone, Deserialize)]
 struct InstructorHint {
-    lab: String,
     /// 1-based step, or `None` for the whole lab.
     step: Option<usize>,
     text: String,
 }
 
-/// How many live ticks between looks for the instructor's hints.
+/// In a workshop, how many live ticks between asks for the status (which
+/// brings the instructor's hints) while the sandbox runs.
 const HINTS_EVERY_TICKS: u32 = 5;
 
 /// The answer to a solve request (only its success matters here).
 #[derive(Deserialize)]
 struct Applied {}
-
-/// `{"key": "value"}` with the value escaped.
-fn json_body(key: &str, value: &str) -> String {
-    let value = serde_json::to_string(value).unwrap_or_default();
-    format!("{{\"{key}\":{value}}}")
-}
 
 /// How often the current step re-checks itself while the sandbox runs.
 const LIVE_EVERY: Duration = Duration::from_secs(2);
@@ -84,9 +80,7 @@ struct LabState {
     busy: Option<&'static str>,
     message: Option<Result<String, String>>,
     live: bool,
-    /// In a workshop: hints the instructor revealed for this lab.
-    instructor_hints: Vec<InstructorHint>,
-    /// Live ticks so far (hints are fetched every few).
+    /// Live ticks so far (a workshop's status is asked for every few).
     ticks: u32,
 }
 
@@ -164,7 +158,6 @@ fn panel(lab: Arc<LabView>) -> AnyView {
             busy: None,
             message: None,
             live: true,
-            instructor_hints: Vec::new(),
             ticks: 0,
         }),
         answer: RwSignal::new(String::new()),
@@ -383,7 +376,11 @@ fn step_view(ctx: Ctx, p: Panel, i: usize) -> AnyView {
         {move || step_summary(p, i)}
         {move || {
             let from_instructor = p.s.with(|s| {
-                s.instructor_hints
+                let hints = match &s.status {
+                    Some(Ok(st)) => st.hints.as_slice(),
+                    _ => &[],
+                };
+                hints
                     .iter()
                     .filter(|h| h.step.is_none_or(|n| n == i + 1))
                     .map(|h| view! { <li>{doc::ticked(&h.text)}</li> })
@@ -505,8 +502,9 @@ fn step_summary(p: Panel, i: usize) -> Option<AnyView> {
 fn live_tick(ctx: Ctx, p: Panel) {
     let ticks = p.s.with_untracked(|s| s.ticks);
     p.s.update_untracked(|s| s.ticks += 1);
-    if ticks % HINTS_EVERY_TICKS == 0 && !ctx.learner.with_untracked(String::is_empty) {
-        leptos::task::spawn_local(fetch_hints(p));
+    let in_workshop = !ctx.learner.with_untracked(String::is_empty);
+    if in_workshop && p.running() && ticks % HINTS_EVERY_TICKS == 0 {
+        leptos::task::spawn_local(p.refresh_status());
     }
     let i = p.current.get_untracked();
     let due = p.s.with_untracked(|s| {
@@ -527,20 +525,6 @@ fn live_tick(ctx: Ctx, p: Panel) {
     }
 }
 
-/// Fetches the hints the instructor revealed to this learner for this lab.
-async fn fetch_hints(p: Panel) {
-    let Ok(all) = api::get::<Vec<InstructorHint>>("/api/workshop/hints").await else {
-        return;
-    };
-    let id = p.id();
-    let mine: Vec<_> = all.into_iter().filter(|h| h.lab == id).collect();
-    if p.s
-        .with_untracked(|s| s.instructor_hints.len() != mine.len())
-    {
-        p.s.update(|s| s.instructor_hints = mine);
-    }
-}
-
 /// Runs the current step's checks, updating rows as results stream in.
 /// `quiet` runs (live re-checks) do not count as failed attempts.
 fn run_check(ctx: Ctx, p: Panel, quiet: bool) {
@@ -554,7 +538,7 @@ fn run_check(ctx: Ctx, p: Panel, quiet: bool) {
     let body = if answer.trim().is_empty() {
         "{}".to_string()
     } else {
-        json_body("answer", answer.trim())
+        api::json_body("answer", answer.trim())
     };
     p.s.update(|s| {
         s.checking = true;
