@@ -67,7 +67,7 @@ cleanup() {
     start_server >/dev/null 2>&1 || true
     stop_server
   fi
-  left=$(ls -A "$tmp/sandboxes" 2>/dev/null | wc -l)
+  left=$( (ls -A "$tmp/sandboxes" 2>/dev/null || true) | wc -l)
   [ "$left" = 0 ] || echo "warning: $left sandboxes left in $tmp/sandboxes" >&2
   [ "$left" = 0 ] && rm -rf "$tmp"
   return 0
