@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root: confined sandboxes switch uid and make cgroups" >&2; exit 1; }
 n=${1:-100}
 rounds=${2:-20}
-cargo build -q --release -p layerlab -p layerlab-server --example workshop_load
+cargo build -q --release -p layerlab -p layerlab-server --bin layerlab --example workshop_load
 tmp=$(mktemp -d)
 # Sandboxes run as an unprivileged uid: their state folder must be reachable.
 chmod 755 "$tmp"

@@ -5,53 +5,15 @@
 //!
 //! `cargo run --release -p layerlab-server --example workshop_load -- PORT CODE N [ROUNDS]`
 
+#[allow(dead_code)] // shared with class_load, which uses more of it
+mod support;
+
 use futures_util::{SinkExt, StreamExt};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{Error, Who, http, percentile};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-/// One HTTP/1.1 request on its own connection; answers status, headers, body.
-async fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    cookie: Option<&str>,
-    body: &str,
-) -> Result<(u16, String, String), Error> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-    let cookie = cookie
-        .map(|c| format!("Cookie: {c}\r\n"))
-        .unwrap_or_default();
-    s.write_all(
-        format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .as_bytes(),
-    )
-    .await?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await?;
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, head.to_string(), body.to_string()))
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
@@ -86,20 +48,16 @@ async fn main() -> Result<(), Error> {
     let mut starts = Vec::new();
     let joined = Instant::now();
     for i in 0..n {
-        let body = format!(r#"{{"code":"{code}","name":"learner {i}"}}"#);
-        let (status, head, body) = http(port, "POST", "/api/workshop/join", None, &body).await?;
-        if status != 200 {
-            return Err(format!("join {i}: {status} {body}").into());
-        }
-        let cookie = head
-            .lines()
-            .find_map(|l| l.strip_prefix("set-cookie: "))
-            .and_then(|c| c.split(';').next())
-            .ok_or("no cookie")?
-            .to_string();
+        let (_, cookie) = support::join(port, &code, &format!("learner {i}")).await?;
         let t = Instant::now();
-        let (status, _, body) =
-            http(port, "POST", "/api/labs/router/start", Some(&cookie), "").await?;
+        let (status, _, body) = http(
+            port,
+            "POST",
+            "/api/labs/router/start",
+            Who::Cookie(&cookie),
+            "",
+        )
+        .await?;
         if status != 200 {
             return Err(format!("start {i}: {status} {body}").into());
         }
