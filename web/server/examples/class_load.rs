@@ -3,9 +3,12 @@
 //! lab's sandbox, re-check their current step every 2 s (`quick`),
 //! staggered; each solves a step after a few failing checks, so steps turn
 //! green over time, while the instructor's dashboard listens to the class
-//! events. Measures every check (request → its final `step` event, i.e. the
-//! result is in the gradebook), and for every step turning green the delay
-//! from the learner's acknowledgment to the dashboard's event.
+//! events. Measures every check (request → its final `step` event; a result
+//! the event says is `recorded` is in the gradebook by then: live re-checks
+//! repeating the last verdict are not stored, and those of an unchanged
+//! sandbox are answered from its last observation), and for every step
+//! turning green the delay from the learner's acknowledgment to the
+//! dashboard's event.
 //!
 //! At 2/3 of the run the server is killed (-9) with checks in flight and
 //! restarted on the same data; every acknowledged result must then be in
@@ -66,7 +69,14 @@ struct Ack {
 /// What one phase's learners measured.
 #[derive(Default)]
 struct Tally {
+    /// Results stored as attempts (the server's `recorded`): what must
+    /// survive the kill.
     acks: Vec<Ack>,
+    /// Every check answered, stored or not.
+    checks: usize,
+    /// Live re-checks answered from the last observation of an unchanged
+    /// sandbox (`checked_at_ms` before the request was sent).
+    replayed: usize,
     check_ms: Vec<f64>,
     /// Of each check's time: running its checks, and everything else.
     run_ms: Vec<f64>,
@@ -173,6 +183,9 @@ impl Learner {
             self.in_sandbox += 1;
         }
         let t = Instant::now();
+        let sent_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         let result = tokio::time::timeout(REQUEST_LIMIT, check(port, &self.cookie, self.step))
             .await
             .map_err(|_| Error::from("timed out"))
@@ -181,6 +194,7 @@ impl Learner {
             passed,
             at_ms,
             run_ms,
+            recorded,
         } = match result {
             Ok(r) => r,
             Err(e) => {
@@ -189,9 +203,13 @@ impl Learner {
             }
         };
         let when = Instant::now();
+        let replayed = at_ms < sent_ms;
+        let run_ms = if replayed { 0.0 } else { run_ms };
         let green = passed && self.green.insert(self.step);
         {
             let mut tally = tally.lock().unwrap();
+            tally.checks += 1;
+            tally.replayed += usize::from(replayed);
             tally.check_ms.push(ms(when - t));
             tally.run_ms.push(run_ms);
             tally
@@ -201,14 +219,16 @@ impl Learner {
                 .push(ms(when - t));
             tally.wait_ms.push(ms(when - t) - run_ms);
             tally.first_ack.entry(self.i).or_insert(when);
-            tally.acks.push(Ack {
-                learner: self.i,
-                step: self.step,
-                passed,
-                at_ms,
-                when,
-                green,
-            });
+            if recorded {
+                tally.acks.push(Ack {
+                    learner: self.i,
+                    step: self.step,
+                    passed,
+                    at_ms,
+                    when,
+                    green,
+                });
+            }
             if !passed && self.solved >= self.step {
                 tally.failed_after_solve += 1;
             }
@@ -240,6 +260,8 @@ struct Checked {
     /// The time its checks took to run (their `duration_ms`, summed): the
     /// rest of the request's time was spent waiting, recording, talking.
     run_ms: f64,
+    /// Whether the server stored it as an attempt.
+    recorded: bool,
 }
 
 /// `POST .../check {"quick":true}` read to its final event.
@@ -270,6 +292,9 @@ async fn check(port: u16, cookie: &str, step: usize) -> Result<Checked, Error> {
                         .iter()
                         .filter_map(|c| c["duration_ms"].as_u64())
                         .sum::<u64>() as f64,
+                    recorded: v["recorded"]
+                        .as_bool()
+                        .ok_or("step event without `recorded`")?,
                 });
             }
             "error" => return Err(format!("error event {}", e.data).into()),
@@ -731,8 +756,10 @@ async fn main() -> Result<(), Error> {
     let phase = |t: &Tally, s: f64, d: &DashLog, ack: &[f64], green: &[f64], missed, rate, peak| {
         json!({
             "seconds": round(s),
-            "checks": t.acks.len(),
-            "checks_per_s": round(t.acks.len() as f64 / s),
+            "checks": t.checks,
+            "checks_per_s": round(t.checks as f64 / s),
+            "replayed": t.replayed,
+            "stored": t.acks.len(),
             "check_ms": quantiles(&t.check_ms),
             "check_ms_by_step": t.by_step.iter().map(|(s, v)| (s.to_string(), quantiles(v))).collect::<serde_json::Map<_, _>>(),
             "check_run_ms": quantiles(&t.run_ms),
@@ -794,10 +821,12 @@ async fn main() -> Result<(), Error> {
             PERIOD.as_secs()
         ),
         format!(
-            "before kill ({phase1_s:.0} s): {} checks ({}/s of {} offered), check latency p50/p99/max {} ms (goal p99 <= 250), {} errors",
+            "before kill ({phase1_s:.0} s): {} checks ({}/s of {} offered; {} answered from an unchanged sandbox's last look, {} stored as attempts), check latency p50/p99/max {} ms (goal p99 <= 250), {} errors",
             b["checks"],
             b["checks_per_s"],
             n as f64 / PERIOD.as_secs_f64(),
+            b["replayed"],
+            b["stored"],
             q(b, "check_ms"),
             tally1.errors.values().sum::<usize>()
         ),

@@ -345,12 +345,22 @@ pub(crate) async fn check(
     let step = check_step(lab, step)?;
     state.labs.ensure_enabled()?;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    tokio::spawn(state.labs.clone().check(who, lab, step, answer, pace, tx));
+    // Typing in the lab's terminal may have changed the sandbox.
+    let typed_ms = state
+        .terminals
+        .idle_for(&terminal_key(who.learner(), lab))
+        .map(|idle| crate::workshop::unix_now_ms().saturating_sub(idle.as_millis() as u64));
+    tokio::spawn(
+        state
+            .labs
+            .clone()
+            .check(who, lab, step, answer, pace, typed_ms, tx),
+    );
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
         let e = rx.recv().await?;
         let name = match &e {
             CheckEvent::Check { .. } => "check",
-            CheckEvent::Step(_) => "step",
+            CheckEvent::Step { .. } => "step",
             CheckEvent::Error { .. } => "error",
         };
         let event = Event::default()

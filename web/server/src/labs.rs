@@ -28,6 +28,13 @@ use tracing::{info, warn};
 /// run starts processes, so a page hammering the API cannot fork-bomb).
 const RUNS_AT_ONCE: usize = 4;
 
+/// How long a live re-check of a sandbox nothing has changed since its
+/// last observation is answered with that observation instead of a new
+/// one. Changes the server knows of (terminal input, console, solve, start,
+/// reset) end it at once; this bounds how late anything else (a process
+/// the learner left running) shows.
+const UNCHANGED_FOR_MS: u64 = 5_000;
+
 /// Longest a console command may run.
 const CONSOLE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -63,6 +70,9 @@ pub struct LabEngine {
     started: Mutex<BTreeMap<(Seat, &'static str), Instant>>,
     /// Latest result per seat, lab and step (1-based), for the report.
     latest: Mutex<HashMap<(Seat, String), BTreeMap<usize, StepResult>>>,
+    /// When each seat's lab was last changed through the server (console,
+    /// solve), in ms since the Unix epoch.
+    changed: Mutex<HashMap<(Seat, String), u64>>,
 }
 
 impl std::fmt::Debug for LabEngine {
@@ -137,7 +147,15 @@ pub enum CheckEvent {
         result: CheckResult,
     },
     /// The whole step, last.
-    Step(StepResult),
+    Step {
+        /// The step's result.
+        #[serde(flatten)]
+        result: StepResult,
+        /// Whether it went into the gradebook as a new attempt: a workshop
+        /// learner's check, unless it is a live re-check that only repeats
+        /// the step's last verdict.
+        recorded: bool,
+    },
     /// The run could not happen (sandbox or cluster unavailable).
     Error {
         /// Why.
@@ -196,6 +214,7 @@ impl LabEngine {
             lifecycle: tokio::sync::Mutex::new(()),
             started: Mutex::new(BTreeMap::new()),
             latest: Mutex::new(HashMap::new()),
+            changed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -329,7 +348,11 @@ impl LabEngine {
 
     /// Runs step `step` (1-based) and sends each check's result the moment
     /// it is decided, then the step's, on `events`. Never fails: trouble
-    /// becomes an error event.
+    /// becomes an error event. A `live` re-check (quick, no answer) of a
+    /// sandbox unchanged since its last observation (no change through the
+    /// server, nothing typed since `typed_ms`, at most [`UNCHANGED_FOR_MS`]
+    /// ago) is answered with that observation.
+    #[allow(clippy::too_many_arguments)]
     pub async fn check(
         self: Arc<Self>,
         who: Caller,
@@ -337,8 +360,33 @@ impl LabEngine {
         step: usize,
         answer: Option<String>,
         pace: Pace,
+        typed_ms: Option<u64>,
         events: mpsc::Sender<CheckEvent>,
     ) {
+        let live = pace == Pace::Quick && answer.is_none();
+        let seat_lab = (self.seat(&who), lab.id.clone());
+        let last = self
+            .latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&seat_lab)
+            .and_then(|steps| steps.get(&step).cloned());
+        if live
+            && let Some(last) = last
+                .clone()
+                .filter(|r| self.unchanged_since(&seat_lab, r, typed_ms))
+        {
+            for (index, result) in last.checks.iter().cloned().enumerate() {
+                let _ = events.send(CheckEvent::Check { index, result }).await;
+            }
+            let _ = events
+                .send(CheckEvent::Step {
+                    result: last,
+                    recorded: false,
+                })
+                .await;
+            return;
+        }
         let result = async {
             self.ensure_enabled()?;
             let run = self.run_of(&who, lab).await?;
@@ -367,40 +415,77 @@ impl LabEngine {
             // Every check's event goes out before the step's.
             let _ = forward.await;
             let result = result?;
-            self.record(&who, lab, &result).await?;
+            // A live re-check that sees what was last seen adds no attempt:
+            // attempts stay the learner's own checks and the changes of
+            // verdict, not the page's polling.
+            let repeat = live && last.as_ref().is_some_and(|l| same_verdicts(l, &result));
+            let recorded = !repeat && self.record(&who, lab, &result).await?;
             self.latest
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .entry((self.seat(&who), lab.id.clone()))
+                .entry(seat_lab)
                 .or_default()
                 .insert(step, result.clone());
-            Ok::<_, ApiError>(result)
+            Ok::<_, ApiError>((result, recorded))
         }
         .await;
         let last = match result {
-            Ok(r) => CheckEvent::Step(r),
+            Ok((result, recorded)) => CheckEvent::Step { result, recorded },
             Err(e) => CheckEvent::Error { error: e.message },
         };
         let _ = events.send(last).await;
     }
 
+    /// Whether `last` (an observation of the seat's lab) still stands:
+    /// recent, and nothing changed or was typed since.
+    fn unchanged_since(
+        &self,
+        seat_lab: &(Seat, String),
+        last: &StepResult,
+        typed_ms: Option<u64>,
+    ) -> bool {
+        let now = crate::workshop::unix_now_ms();
+        let changed = self
+            .changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(seat_lab)
+            .copied()
+            .unwrap_or(0);
+        now.saturating_sub(last.checked_at_ms) < UNCHANGED_FOR_MS
+            && last.checked_at_ms > changed
+            && typed_ms.is_none_or(|t| last.checked_at_ms > t)
+    }
+
+    /// Notes that the seat's lab was just changed through the server.
+    fn mark_changed(&self, who: &Caller, lab: &'static Lab) {
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                (self.seat(who), lab.id.clone()),
+                crate::workshop::unix_now_ms(),
+            );
+    }
+
     /// Puts a learner's check result in the gradebook (on disk before the
     /// page hears of it); a result that cannot be kept is reported as such.
+    /// Answers whether it was kept (only workshop learners' are).
     async fn record(
         &self,
         who: &Caller,
         lab: &'static Lab,
         result: &StepResult,
-    ) -> Result<(), ApiError> {
+    ) -> Result<bool, ApiError> {
         let (Caller::Learner(id), Some(book)) =
             (who, self.learners.as_ref().and_then(|l| l.book.clone()))
         else {
-            return Ok(());
+            return Ok(false);
         };
         let (id, result) = (id.clone(), result.clone());
         blocking(move || book.record_check(&id, &lab.id, &result, None))
             .await?
-            .map(|_| ())
+            .map(|_| true)
             .map_err(|e| {
                 warn!(error = %e, "a check result could not be recorded");
                 ApiError::new(
@@ -420,9 +505,9 @@ impl LabEngine {
         self.ensure_enabled()?;
         let run = self.run_of(who, lab).await?;
         let _turn = self.runs.acquire().await.map_err(|_| closing())?;
-        blocking(move || run.solve(step - 1))
-            .await?
-            .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))
+        let solved = blocking(move || run.solve(step - 1)).await?;
+        self.mark_changed(who, lab);
+        solved.map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))
     }
 
     /// The lab's run for a shell or command: labs without a sandbox
@@ -453,7 +538,9 @@ impl LabEngine {
         // Output is cut where it runs (head), so a chatty command stops
         // early instead of growing the server's buffers.
         let script = format!("exec > >(head -c {limit}) 2> >(head -c {limit} >&2)\n{command}");
-        blocking(move || run.run_command(&script, CONSOLE_TIMEOUT)).await
+        let out = blocking(move || run.run_command(&script, CONSOLE_TIMEOUT)).await;
+        self.mark_changed(who, lab);
+        out
     }
 
     /// The command that opens a shell in the lab's sandbox (started if
@@ -650,4 +737,13 @@ async fn blocking<T: Send + 'static>(
         warn!(error = %e, "a lab task failed");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     })
+}
+
+/// Whether two results of a step have the same verdict, check by check.
+fn same_verdicts(a: &StepResult, b: &StepResult) -> bool {
+    a.passed == b.passed
+        && a.checks
+            .iter()
+            .map(|c| c.passed)
+            .eq(b.checks.iter().map(|c| c.passed))
 }

@@ -99,6 +99,16 @@ async fn post(app: &Router, uri: &str, cookie: Option<&str>, body: &str) -> Repl
     send(app, req.body(Body::from(body.to_string())).unwrap()).await
 }
 
+/// The `step` event of a check's event stream.
+fn step_event(sse: &str) -> Value {
+    let data = sse
+        .split("\n\n")
+        .find(|e| e.starts_with("event: step"))
+        .and_then(|e| e.lines().find_map(|l| l.strip_prefix("data: ")))
+        .unwrap_or_else(|| panic!("no step event in {sse}"));
+    serde_json::from_str(data).unwrap()
+}
+
 /// Joins through the JSON API; answers the learner's id and cookie.
 async fn join(app: &Router, name: &str) -> (String, String) {
     let r = post(
@@ -463,11 +473,62 @@ async fn two_learners_work_in_their_own_confined_sandboxes() {
     )
     .await;
     assert_ne!(out["exit"], 0, "{out}");
-    // Ada's check results are Ada's.
+    // The page's live re-checks (quick) of an unchanged sandbox are
+    // answered from its last observation and add no attempt; a change of
+    // verdict and the learner's own checks do.
+    let quick = r#"{"quick":true}"#;
+    let check = |body: &'static str| {
+        let (app, ada) = (c.app.clone(), ada.clone());
+        async move {
+            let r = post(&app, "/api/labs/router/steps/1/check", Some(&ada), body).await;
+            step_event(&r.body)
+        }
+    };
+    let first = check(quick).await;
+    assert_eq!(
+        (first["passed"].as_bool(), first["recorded"].as_bool()),
+        (Some(false), Some(true)),
+        "{first}"
+    );
+    let again = check(quick).await;
+    assert_eq!(again["recorded"], false, "{again}");
+    assert_eq!(
+        again["checked_at_ms"], first["checked_at_ms"],
+        "observed again: {again}"
+    );
+    // Solving changes the sandbox: observed anew, the new verdict kept.
     let r = post(&c.app, "/api/labs/router/steps/1/solve", Some(&ada), "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = post(&c.app, "/api/labs/router/steps/1/check", Some(&ada), "").await;
-    assert!(r.body.contains("\"passed\":true"), "{}", r.body);
+    let solved = check(quick).await;
+    assert_eq!(
+        (solved["passed"].as_bool(), solved["recorded"].as_bool()),
+        (Some(true), Some(true)),
+        "{solved}"
+    );
+    // The learner's own check is always observed and kept.
+    let own = check("").await;
+    assert_eq!(
+        (own["passed"].as_bool(), own["recorded"].as_bool()),
+        (Some(true), Some(true)),
+        "{own}"
+    );
+    assert_ne!(own["checked_at_ms"], solved["checked_at_ms"]);
+    assert_eq!(check(quick).await["recorded"], false);
+    // Three attempts in the gradebook: the first look, the change, the own check.
+    let ada_id = get(&c.app, "/api/workshop", Some(&ada)).await.json()["you"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let req = Request::get(format!("/api/workshop/learners/{ada_id}/labs/router"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", c.token))
+        .body(Body::empty())
+        .unwrap();
+    let drill = send(&c.app, req).await.json();
+    assert_eq!(
+        drill["steps"][0]["attempts"].as_array().unwrap().len(),
+        3,
+        "{drill}"
+    );
     let mine = get(&c.app, "/api/labs/router/report", Some(&ada))
         .await
         .json();
