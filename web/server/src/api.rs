@@ -109,9 +109,15 @@ pub(crate) async fn quiz_answer(
                 at_ms: crate::workshop::unix_now_ms(),
             };
             let book = w.book.clone();
-            crate::dashboard::blocking(move || book.record_quiz(&answer))
+            crate::labs::blocking(move || book.record_quiz(&answer))
                 .await?
-                .map_err(crate::dashboard::book_error)?;
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "a quiz answer could not be recorded");
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the server could not record this answer; send it again in a moment",
+                    )
+                })?;
         }
         _ => {}
     }
@@ -551,7 +557,7 @@ pub(crate) async fn sync_progress(
             .map(|(l, _)| l.clone())
             .collect();
         let (book, id) = (w.book.clone(), id.clone());
-        crate::dashboard::blocking(move || {
+        crate::labs::blocking(move || {
             let now = crate::workshop::unix_now_ms();
             read.iter()
                 .try_for_each(|l| book.record_read(&id, l, now).map(drop))

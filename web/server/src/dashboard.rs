@@ -8,7 +8,7 @@ use crate::AppState;
 use crate::api::no_store;
 use crate::error::{ApiError, shorten};
 use crate::gradebook::{ClassEvent, GradebookError, Hint};
-use crate::labs::Lifecycle;
+use crate::labs::{Lifecycle, blocking};
 use crate::workshop::{Caller, Workshop};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -29,7 +29,7 @@ const STYLE: &str = include_str!("../assets/instructor.css");
 
 /// The dashboard's own policy: its script, its style, its API; nothing else.
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-     img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+     img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Longest hint accepted (bytes).
 const HINT_LIMIT: usize = 4000;
@@ -89,14 +89,6 @@ pub(crate) fn book_error(e: GradebookError) -> ApiError {
         StatusCode::SERVICE_UNAVAILABLE,
         "the gradebook could not be read; try again in a moment",
     )
-}
-
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
 }
 
 /// `GET /instructor` once signed in: the dashboard page.

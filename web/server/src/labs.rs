@@ -729,8 +729,8 @@ fn closing() -> ApiError {
     )
 }
 
-/// Runs blocking work on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(
+/// Runs blocking work (commands, the gradebook) off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| {

@@ -92,12 +92,16 @@ enum You {
     Instructor,
 }
 
-/// `GET /api/workshop`: the workshop's title and hours, and who you are.
+/// `GET /api/workshop`: the workshop's title and hours, and who you are;
+/// outside a workshop, 204 with no body (every page of the app asks, and a
+/// 404 would show as an error in the browser's console).
 pub(crate) async fn about(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let w = workshop(&state)?;
+    let Some(w) = state.workshop.as_ref() else {
+        return Ok(no_store(StatusCode::NO_CONTENT));
+    };
     let you = w.caller(&headers).and_then(|c| match c {
         Caller::Learner(id) => w.member(&id).map(|m| You::Learner {
             id: m.id,
@@ -267,6 +271,10 @@ fn page(status: StatusCode, title: &str, error: Option<&str>) -> Response {
     html(status, title, &body)
 }
 
+/// The app's icon (as `web/app/index.html` has it), so browsers do not
+/// ask for a `/favicon.ico` there is none of.
+const ICON: &str = r#"<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%232563c9'/%3E%3Cpath d='M8 8h7v8H8zM17 16h7v8h-7z' fill='white'/%3E%3C/svg%3E">"#;
+
 /// The pages' one stylesheet, allowed by its hash in their own CSP.
 const PAGE_STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}\
 label{display:block;margin:1rem 0}input{display:block;font:inherit;padding:.4rem;width:100%}\
@@ -276,7 +284,7 @@ td,th{border-bottom:1px solid #ccc;padding:.3rem .8rem;text-align:left}";
 static PAGE_CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
     let hash = data_encoding::BASE64.encode(&Sha256::digest(PAGE_STYLE.as_bytes()));
     HeaderValue::from_str(&format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; style-src 'sha256-{hash}'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ))
     .expect("CSP is ASCII")
 });
@@ -284,7 +292,7 @@ static PAGE_CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
 fn html(status: StatusCode, title: &str, body: &str) -> Response {
     let doc = format!(
         "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
-         <title>{}</title><style>{PAGE_STYLE}</style>{body}</html>",
+         <title>{}</title>{ICON}<style>{PAGE_STYLE}</style>{body}</html>",
         escape(title)
     );
     (

@@ -137,6 +137,14 @@ async fn health_reports_ok_and_version() {
 }
 
 #[tokio::test]
+async fn outside_a_workshop_the_workshop_is_no_content() {
+    // The app asks on every load: not an error, so nothing in the console.
+    let r = get("/api/workshop").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(r.body.is_empty());
+}
+
+#[tokio::test]
 async fn course_is_the_outline_with_validators_and_security_headers() {
     let r = get("/api/course").await;
     assert_eq!(r.status, StatusCode::OK);
