@@ -3,7 +3,7 @@
 //! row for row.
 
 use layerlab_core::lab::{CheckResult, Lab, Mismatch, StepResult};
-use layerlab_server::gradebook::Gradebook;
+use layerlab_server::gradebook::{Gradebook, QuizAnswer};
 use layerlab_server::workshop::Member;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -103,6 +103,19 @@ fn export_from_a_copied_gradebook_matches_what_was_recorded() {
             book.record_check("l-2", &lab.id, &result(lab, 1, false, T0 + i * 1_000), None)
                 .unwrap();
         }
+        // Bo answered two quiz questions, one right at the second try.
+        for (question, score) in [(0, 0), (0, 1), (1, 0)] {
+            book.record_quiz(&QuizAnswer {
+                learner: "l-2".into(),
+                lesson: "tcp".into(),
+                question,
+                answer: "{}".into(),
+                score,
+                at_ms: T0,
+            })
+            .unwrap();
+        }
+        book.record_read("l-2", "tcp", T0).unwrap();
     }
     // The last connection closed: everything is in the one file.
     assert!(!live.path().join("workshop.db-wal").exists());
@@ -183,7 +196,10 @@ fn export_from_a_copied_gradebook_matches_what_was_recorded() {
                 &steps,
                 &p1,
                 &total_points.to_string(),
-                "3"
+                "3",
+                "0",
+                "0",
+                "0"
             ],
             [
                 "l-2",
@@ -192,7 +208,10 @@ fn export_from_a_copied_gradebook_matches_what_was_recorded() {
                 &steps,
                 "0",
                 &total_points.to_string(),
-                "3"
+                "3",
+                "1",
+                "2",
+                "1"
             ],
         ]
     );
