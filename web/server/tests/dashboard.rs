@@ -5,17 +5,16 @@
 //! feeds it from the learners' side: quizzes graded by the server, progress
 //! synced per learner.
 
+mod support;
+
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use layerlab_core::lab::{CheckResult, Mismatch, StepResult};
-use layerlab_server::gradebook::Gradebook;
-use layerlab_server::workshop::{Plan, Workshop};
-use layerlab_server::{AppState, router};
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{Class, Reply};
 use tower::ServiceExt;
 
 const PLAN: &str = r#"
@@ -25,53 +24,8 @@ labs = ["router", "dnat"]
 join_code = "BLUE-OTTER-42"
 "#;
 
-struct Class {
-    app: Router,
-    _dir: tempfile::TempDir,
-    bearer: String,
-    book: Arc<Gradebook>,
-}
-
 fn class() -> Class {
-    let dir = tempfile::tempdir().unwrap();
-    let plan = Plan::parse(PLAN, layerlab_lessons::course(), layerlab_labs::labs()).unwrap();
-    let w = Workshop::open(plan, &dir.path().join("data")).unwrap();
-    let bearer = format!("Bearer {}", w.instructor_token());
-    let book = w.book.clone();
-    let learners = layerlab_server::labs::LearnerRuns {
-        confine: layerlab_labs::confine::Confine::default(),
-        spaces: dir.path().join("data/cluster"),
-        book: Some(w.book.clone()),
-    };
-    let engine = Arc::new(layerlab_server::labs::LabEngine::for_server(
-        true,
-        "0.0.0.0".parse().unwrap(),
-        None,
-        Some(learners),
-    ));
-    let state = AppState {
-        labs: engine,
-        ..AppState::embedded()
-    }
-    .with_workshop(w);
-    Class {
-        app: router(state),
-        _dir: dir,
-        bearer,
-        book,
-    }
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
+    support::class(PLAN)
 }
 
 /// Who sends a request.
@@ -96,28 +50,11 @@ fn request(method: &str, uri: &str, who: As, body: &str) -> Request<Body> {
 }
 
 async fn send(app: &Router, method: &str, uri: &str, who: As<'_>, body: &str) -> Reply {
-    let res = app
-        .clone()
-        .oneshot(request(method, uri, who, body))
-        .await
-        .expect("infallible");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    support::send(app, request(method, uri, who, body)).await
 }
 
 async fn join(app: &Router, name: &str) -> (String, String) {
-    let body = serde_json::json!({"code": "blue otter 42", "name": name}).to_string();
-    let r = send(app, "POST", "/api/workshop/join", As::Nobody, &body).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let set = r.headers[header::SET_COOKIE].to_str().unwrap();
-    let cookie = set.split(';').next().unwrap().to_string();
-    (r.json()["id"].as_str().unwrap().to_string(), cookie)
+    support::join_with(app, "blue otter 42", name).await
 }
 
 fn result(step: usize, passed: bool, at: u64) -> StepResult {
@@ -609,7 +546,7 @@ async fn the_instructor_resets_one_learners_sandbox() {
     let c = class();
     // SAFETY: set before any thread of this test reads the environment;
     // no other test of this binary starts a sandbox.
-    unsafe { std::env::set_var("LAYERLAB_SANDBOX_DIR", c._dir.path().join("sandboxes")) };
+    unsafe { std::env::set_var("LAYERLAB_SANDBOX_DIR", c.dir.path().join("sandboxes")) };
     let (ada, ada_cookie) = join(&c.app, "Ada").await;
     let (_, bob_cookie) = join(&c.app, "Bob").await;
     let console = |cookie: String, command: &str| {

@@ -5,16 +5,13 @@
 //! test (root only) runs two learners' confined sandboxes side by side.
 //! Alone in its test binary: the root test sets `LAYERLAB_SANDBOX_DIR`.
 
+mod support;
+
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use layerlab_server::labs::LabEngine;
-use layerlab_server::workshop::{Plan, Workshop};
-use layerlab_server::{AppState, router};
+use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
-use std::sync::Arc;
-use tower::ServiceExt;
+use support::{Class, Reply, send};
 
 const PLAN: &str = r#"
 title = "Linux networking <day one>"
@@ -23,64 +20,8 @@ labs = ["router", "dnat"]
 join_code = "BLUE-OTTER-42"
 "#;
 
-struct Class {
-    app: Router,
-    dir: tempfile::TempDir,
-    token: String,
-    engine: Arc<LabEngine>,
-}
-
 fn class() -> Class {
-    let dir = tempfile::tempdir().unwrap();
-    let plan = Plan::parse(PLAN, layerlab_lessons::course(), layerlab_labs::labs()).unwrap();
-    let w = Workshop::open(plan, &dir.path().join("data")).unwrap();
-    let token = w.instructor_token().to_string();
-    let learners = layerlab_server::labs::LearnerRuns {
-        confine: layerlab_labs::confine::Confine::default(),
-        spaces: dir.path().join("data/cluster"),
-        book: Some(w.book.clone()),
-    };
-    let engine = Arc::new(LabEngine::for_server(
-        true,
-        "0.0.0.0".parse().unwrap(),
-        None,
-        Some(learners),
-    ));
-    let state = AppState {
-        labs: engine.clone(),
-        ..AppState::embedded()
-    }
-    .with_workshop(w);
-    Class {
-        app: router(state),
-        dir,
-        token,
-        engine,
-    }
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Reply {
-    let res = app.clone().oneshot(req).await.expect("infallible");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    support::class(PLAN)
 }
 
 async fn get(app: &Router, uri: &str, cookie: Option<&str>) -> Reply {
@@ -111,21 +52,7 @@ fn step_event(sse: &str) -> Value {
 
 /// Joins through the JSON API; answers the learner's id and cookie.
 async fn join(app: &Router, name: &str) -> (String, String) {
-    let r = post(
-        app,
-        "/api/workshop/join",
-        None,
-        &serde_json::json!({"code": "blue otter 42", "name": name}).to_string(),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let set = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
-    assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
-        "{set}"
-    );
-    let cookie = set.split(';').next().unwrap().to_string();
-    (r.json()["id"].as_str().unwrap().to_string(), cookie)
+    support::join_with(app, "blue otter 42", name).await
 }
 
 #[tokio::test]

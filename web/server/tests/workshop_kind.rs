@@ -180,4 +180,13 @@ async fn two_learners_do_a_kind_lab_each_in_their_own_namespace() {
     // Checking again starts afresh: an empty namespace.
     let (_, body) = call("POST", check, &ada, quick).await;
     assert!(!step_passed(&body), "still green after stop: {body}");
+    // Both stop: no sandbox outlives the test.
+    for who in [&ada, &bob] {
+        let (status, body) = call("POST", "/api/labs/k8s-pod-network/stop", who, "").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let left = std::fs::read_dir(dir.path().join("sandboxes"))
+        .unwrap()
+        .count();
+    assert_eq!(left, 0, "sandboxes left after both stopped");
 }
