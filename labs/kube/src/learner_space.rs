@@ -309,21 +309,25 @@ pub async fn guard_cluster(admin: &Client) -> Result<()> {
     .await
 }
 
-/// Makes namespace `ns` if it is missing (a kind lab's namespace on the
-/// learner's own cluster), labelled as layerlab's; leaves an existing one
-/// as it is.
-pub async fn ensure_namespace(admin: &Client, ns: &str) -> Result<()> {
-    let api = Api::<Namespace>::all(admin.clone());
+/// Whether namespace `ns` exists (in any phase).
+async fn namespace_exists(api: &Api<Namespace>, ns: &str) -> Result<bool> {
     let get = Call {
         verb: "get",
         resource: format!("namespaces/{ns}"),
         namespace: None,
     };
-    if call(get, api.get_opt(ns))
+    Ok(call(get, api.get_opt(ns))
         .await
         .map_err(Error::ApiCallFailed)?
-        .is_some()
-    {
+        .is_some())
+}
+
+/// Makes namespace `ns` if it is missing (a kind lab's namespace on the
+/// learner's own cluster), labelled as layerlab's; leaves an existing one
+/// as it is.
+pub async fn ensure_namespace(admin: &Client, ns: &str) -> Result<()> {
+    let api = Api::<Namespace>::all(admin.clone());
+    if namespace_exists(&api, ns).await? {
         return Ok(());
     }
     apply(
@@ -642,16 +646,7 @@ pub async fn wait_gone(admin: &Client, ns: &str, limit: Duration) -> Result<()> 
     let api = Api::<Namespace>::all(admin.clone());
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        let get = Call {
-            verb: "get",
-            resource: format!("namespaces/{ns}"),
-            namespace: None,
-        };
-        if call(get, api.get_opt(ns))
-            .await
-            .map_err(Error::ApiCallFailed)?
-            .is_none()
-        {
+        if !namespace_exists(&api, ns).await? {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {

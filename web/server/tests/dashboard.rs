@@ -14,19 +14,8 @@ use http_body_util::BodyExt;
 use layerlab_core::lab::{CheckResult, Mismatch, StepResult};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::{Class, Reply};
+use support::{Reply, class};
 use tower::ServiceExt;
-
-const PLAN: &str = r#"
-title = "Dashboard day"
-chapters = ["linux"]
-labs = ["router", "dnat"]
-join_code = "BLUE-OTTER-42"
-"#;
-
-fn class() -> Class {
-    support::class(PLAN)
-}
 
 /// Who sends a request.
 #[derive(Clone, Copy)]
@@ -51,6 +40,17 @@ fn request(method: &str, uri: &str, who: As, body: &str) -> Request<Body> {
 
 async fn send(app: &Router, method: &str, uri: &str, who: As<'_>, body: &str) -> Reply {
     support::send(app, request(method, uri, who, body)).await
+}
+
+/// A GET as the instructor.
+async fn instructor_get(c: &support::Class, uri: &str) -> Reply {
+    send(&c.app, "GET", uri, As::Instructor(&c.bearer), "").await
+}
+
+/// The instructor's event stream, opened.
+async fn events(c: &support::Class) -> axum::response::Response {
+    let req = request("GET", "/api/workshop/events", As::Instructor(&c.bearer), "");
+    c.app.clone().oneshot(req).await.unwrap()
 }
 
 async fn join(app: &Router, name: &str) -> (String, String) {
@@ -164,14 +164,7 @@ async fn every_dashboard_endpoint_is_the_instructors_only() {
     // The learner's own hints: nobody 401, the instructor has none to read.
     let r = send(&c.app, "GET", "/api/workshop/hints", As::Nobody, "").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = send(
-        &c.app,
-        "GET",
-        "/api/workshop/hints",
-        As::Instructor(&c.bearer),
-        "",
-    )
-    .await;
+    let r = instructor_get(&c, "/api/workshop/hints").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Unknown learners and labs are 404s for the instructor.
     for (method, uri) in [
@@ -208,20 +201,13 @@ async fn every_dashboard_endpoint_is_the_instructors_only() {
 #[tokio::test]
 async fn the_dashboard_page_loads_its_own_script_under_a_strict_policy() {
     let c = class();
-    let r = send(&c.app, "GET", "/instructor", As::Instructor(&c.bearer), "").await;
+    let r = instructor_get(&c, "/instructor").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("/instructor/dashboard.js"), "{}", r.body);
     let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(csp.contains("script-src 'self';"), "{csp}");
     assert!(!csp.contains("unsafe"), "{csp}");
-    let js = send(
-        &c.app,
-        "GET",
-        "/instructor/dashboard.js",
-        As::Instructor(&c.bearer),
-        "",
-    )
-    .await;
+    let js = instructor_get(&c, "/instructor/dashboard.js").await;
     assert_eq!(js.status, StatusCode::OK);
     assert!(
         js.headers[header::CONTENT_TYPE]
@@ -253,14 +239,7 @@ async fn the_grid_shows_what_the_gradebook_recorded() {
         .record_check(&bob, "dnat", &result(2, false, 3_000), None)
         .unwrap();
 
-    let r = send(
-        &c.app,
-        "GET",
-        "/api/workshop/grid",
-        As::Instructor(&c.bearer),
-        "",
-    )
-    .await;
+    let r = instructor_get(&c, "/api/workshop/grid").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let g = r.json();
     let labs: Vec<_> = g["labs"]
@@ -289,14 +268,7 @@ async fn the_grid_shows_what_the_gradebook_recorded() {
     assert_eq!(b["labs"]["router"][0]["attempts"], 0);
 
     // The drill-down: every attempt with its evidence, and time to pass.
-    let r = send(
-        &c.app,
-        "GET",
-        &format!("/api/workshop/learners/{ada}/labs/router"),
-        As::Instructor(&c.bearer),
-        "",
-    )
-    .await;
+    let r = instructor_get(&c, &format!("/api/workshop/learners/{ada}/labs/router")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let d = r.json();
     assert_eq!(d["name"], "Ada");
@@ -333,14 +305,7 @@ async fn exports_match_the_class_report() {
         ("json", report.to_json() + "\n", "application/json"),
         ("junit", report.to_junit(), "application/xml"),
     ] {
-        let r = send(
-            &c.app,
-            "GET",
-            &format!("/api/workshop/export?format={format}"),
-            As::Instructor(&c.bearer),
-            "",
-        )
-        .await;
+        let r = instructor_get(&c, &format!("/api/workshop/export?format={format}")).await;
         assert_eq!(r.status, StatusCode::OK, "{format}: {}", r.body);
         assert_eq!(r.body, want, "{format}");
         assert!(
@@ -357,14 +322,7 @@ async fn exports_match_the_class_report() {
         );
     }
     assert!(report.to_csv().contains("Ada"));
-    let r = send(
-        &c.app,
-        "GET",
-        "/api/workshop/export?format=pdf",
-        As::Instructor(&c.bearer),
-        "",
-    )
-    .await;
+    let r = instructor_get(&c, "/api/workshop/export?format=pdf").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("summary-csv"), "{}", r.body);
 }
@@ -373,17 +331,7 @@ async fn exports_match_the_class_report() {
 async fn events_tell_of_joins_and_checks_recorded_after_subscribing() {
     let c = class();
     let (ada, _) = join(&c.app, "Ada").await; // before: not sent
-    let res = c
-        .app
-        .clone()
-        .oneshot(request(
-            "GET",
-            "/api/workshop/events",
-            As::Instructor(&c.bearer),
-            "",
-        ))
-        .await
-        .unwrap();
+    let res = events(&c).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
     let mut body = res.into_body();
@@ -416,17 +364,7 @@ async fn events_tell_of_joins_and_checks_recorded_after_subscribing() {
 async fn a_dashboard_that_never_reads_does_not_hold_up_learners() {
     let c = class();
     let (ada, _) = join(&c.app, "Ada").await;
-    let res = c
-        .app
-        .clone()
-        .oneshot(request(
-            "GET",
-            "/api/workshop/events",
-            As::Instructor(&c.bearer),
-            "",
-        ))
-        .await
-        .unwrap();
+    let res = events(&c).await;
     let mut body = res.into_body();
     // Far more than the backlog, with nobody reading: every write returns.
     let book = c.book.clone();
@@ -737,27 +675,13 @@ async fn quiz_answers_are_graded_and_recorded_by_the_server_only() {
     );
 
     // The grid and the summary export count the latest answer.
-    let grid = send(
-        &c.app,
-        "GET",
-        "/api/workshop/grid",
-        As::Instructor(&c.bearer),
-        "",
-    )
-    .await;
+    let grid = instructor_get(&c, "/api/workshop/grid").await;
     let row = &grid.json()["learners"][0];
     assert_eq!(
         (row["quiz_right"].as_u64(), row["quiz_answered"].as_u64()),
         (Some(1), Some(1))
     );
-    let csv = send(
-        &c.app,
-        "GET",
-        "/api/workshop/export?format=summary-csv",
-        As::Instructor(&c.bearer),
-        "",
-    )
-    .await;
+    let csv = instructor_get(&c, "/api/workshop/export?format=summary-csv").await;
     assert!(
         csv.body.lines().nth(1).unwrap().ends_with(",1,1,0"),
         "{}",

@@ -11,18 +11,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
-use support::{Class, Reply, send};
-
-const PLAN: &str = r#"
-title = "Linux networking <day one>"
-chapters = ["linux"]
-labs = ["router", "dnat"]
-join_code = "BLUE-OTTER-42"
-"#;
-
-fn class() -> Class {
-    support::class(PLAN)
-}
+use support::{Reply, class, send};
 
 async fn get(app: &Router, uri: &str, cookie: Option<&str>) -> Reply {
     let mut req = Request::get(uri);

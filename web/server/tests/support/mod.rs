@@ -28,11 +28,19 @@ pub struct Class {
     pub engine: Arc<LabEngine>,
 }
 
-/// A workshop of `plan` (TOML), bound as if to every address (so its lab
-/// runs are the confined, per-learner ones).
-pub fn class(plan: &str) -> Class {
+/// The workshop the tests run: two Linux labs, a title that needs escaping.
+pub const PLAN: &str = r#"
+title = "Linux networking <day one>"
+chapters = ["linux"]
+labs = ["router", "dnat"]
+join_code = "BLUE-OTTER-42"
+"#;
+
+/// A workshop of [`PLAN`], bound as if to every address (so its lab runs
+/// are the confined, per-learner ones).
+pub fn class() -> Class {
     let dir = tempfile::tempdir().unwrap();
-    let plan = Plan::parse(plan, layerlab_lessons::course(), layerlab_labs::labs()).unwrap();
+    let plan = Plan::parse(PLAN, layerlab_lessons::course(), layerlab_labs::labs()).unwrap();
     let w = Workshop::open(plan, &dir.path().join("data")).unwrap();
     let token = w.instructor_token().to_string();
     let book = w.book.clone();
