@@ -324,6 +324,20 @@ pub(crate) async fn check(
     let step = parse_step(&step)?;
     let body = body.map_err(body_error)?;
     let request = parse_body(&body)?;
+    // Only the server decides a result: a body that carries anything but
+    // the learner's answer and the pace is refused, not half-read.
+    if let Some(key) = request
+        .keys()
+        .find(|k| !["answer", "quick"].contains(&k.as_str()))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "unknown field `{}`: a check's result is decided by the server; send only `answer` and `quick`",
+                shorten(key)
+            ),
+        ));
+    }
     let answer = match request.get("answer") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),

@@ -755,3 +755,43 @@ async fn progress_syncs_in_a_workshop_between_the_learner_and_no_one_else() {
     assert_eq!(reads.keys().collect::<Vec<_>>(), vec![&lesson]);
     assert!(c.book.lesson_reads(&bob).unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_learner_cannot_post_or_forge_a_result() {
+    let c = class();
+    let (ada, ada_cookie) = join(&c.app, "Ada").await;
+    let me = As::Learner(&ada_cookie);
+    // A result in the check's body is refused before anything runs.
+    for forged in [
+        r#"{"passed":true}"#,
+        r#"{"quick":true,"result":{"step":1,"passed":true,"checks":[]}}"#,
+        r#"{"answer":"x","points":10}"#,
+    ] {
+        let r = send(&c.app, "POST", "/api/labs/router/steps/1/check", me, forged).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{forged}: {}",
+            r.body
+        );
+        assert!(r.body.contains("decided by the server"), "{}", r.body);
+    }
+    // Nothing that reads results takes a write.
+    for uri in [
+        "/api/labs/router/report".to_string(),
+        "/api/workshop/grid".to_string(),
+        format!("/api/workshop/learners/{ada}/labs/router"),
+        "/api/workshop/export?format=json".to_string(),
+    ] {
+        for method in ["POST", "PUT", "PATCH", "DELETE"] {
+            let r = send(&c.app, method, &uri, me, r#"{"passed":true}"#).await;
+            assert!(
+                [StatusCode::METHOD_NOT_ALLOWED, StatusCode::FORBIDDEN].contains(&r.status),
+                "{method} {uri}: {} {}",
+                r.status,
+                r.body
+            );
+        }
+    }
+    assert!(c.book.attempts(&ada, "router", 1).unwrap().is_empty());
+}
