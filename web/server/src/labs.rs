@@ -403,23 +403,25 @@ impl LabEngine {
                 }
             });
             let result = blocking(move || {
-                run.check(step - 1, answer.as_deref(), pace, |i, r| {
+                let result = run.check(step - 1, answer.as_deref(), pace, |i, r| {
                     let _ = tx.send(CheckEvent::Check {
                         index: i,
                         result: r.clone(),
                     });
-                })
+                })?;
+                let captured = captured_packets(&run, step, &result);
+                Ok((result, captured))
             })
             .await?
             .map_err(unavailable);
             // Every check's event goes out before the step's.
             let _ = forward.await;
-            let result = result?;
+            let (result, captured) = result?;
             // A live re-check that sees what was last seen adds no attempt:
             // attempts stay the learner's own checks and the changes of
             // verdict, not the page's polling.
             let repeat = live && last.as_ref().is_some_and(|l| same_verdicts(l, &result));
-            let recorded = !repeat && self.record(&who, lab, &result).await?;
+            let recorded = !repeat && self.record(&who, lab, &result, captured).await?;
             self.latest
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -476,6 +478,7 @@ impl LabEngine {
         who: &Caller,
         lab: &'static Lab,
         result: &StepResult,
+        captured: Option<String>,
     ) -> Result<bool, ApiError> {
         let (Caller::Learner(id), Some(book)) =
             (who, self.learners.as_ref().and_then(|l| l.book.clone()))
@@ -483,7 +486,7 @@ impl LabEngine {
             return Ok(false);
         };
         let (id, result) = (id.clone(), result.clone());
-        blocking(move || book.record_check(&id, &lab.id, &result, None))
+        blocking(move || book.record_check(&id, &lab.id, &result, captured.as_deref()))
             .await?
             .map(|_| true)
             .map_err(|e| {
@@ -737,6 +740,27 @@ pub(crate) async fn blocking<T: Send + 'static>(
         warn!(error = %e, "a lab task failed");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     })
+}
+
+/// The packets the step's capture checks caught on this run, one line
+/// each, under the check's title (what the gradebook keeps with the
+/// attempt); `None` when the step captured nothing.
+fn captured_packets(run: &LabRun, step: usize, result: &StepResult) -> Option<String> {
+    let mut out = String::new();
+    for (i, c) in result.checks.iter().enumerate() {
+        if c.kind != "capture" {
+            continue;
+        }
+        let Some(pcap) = run.saved_capture(step, i + 1) else {
+            continue;
+        };
+        let lines = match layerlab_core::lab::packet_records(&pcap) {
+            Ok(set) => set.evidence(),
+            Err(e) => format!("(unreadable capture: {e})"),
+        };
+        out.push_str(&format!("check {}: {}\n{lines}\n", i + 1, c.title));
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// Whether two results of a step have the same verdict, check by check.

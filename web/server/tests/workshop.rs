@@ -445,6 +445,26 @@ async fn two_learners_work_in_their_own_confined_sandboxes() {
         3,
         "{drill}"
     );
+    // A capture check's packets are kept with the attempt (step 5 pings
+    // through the router and captures on it).
+    for n in 2..=5 {
+        let uri = format!("/api/labs/router/steps/{n}/solve");
+        let r = post(&c.app, &uri, Some(&ada), "").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = post(&c.app, "/api/labs/router/steps/5/check", Some(&ada), "").await;
+    assert_eq!(step_event(&r.body)["passed"], true, "{}", r.body);
+    let req = Request::get(format!("/api/workshop/learners/{ada_id}/labs/router"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", c.token))
+        .body(Body::empty())
+        .unwrap();
+    let drill = send(&c.app, req).await.json();
+    let kept = drill["steps"][4]["attempts"][0]["capture_summary"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no capture kept: {drill}"))
+        .to_string();
+    assert!(kept.starts_with("check "), "{kept}");
+    assert!(kept.contains("ICMP") && kept.contains(" > "), "{kept}");
     let mine = get(&c.app, "/api/labs/router/report", Some(&ada))
         .await
         .json();
@@ -459,7 +479,7 @@ async fn two_learners_work_in_their_own_confined_sandboxes() {
             .filter(|s| s["passed"] == true)
             .count()
     };
-    assert_eq!(passed(&mine), 1, "{mine}");
+    assert_eq!(passed(&mine), 2, "{mine}");
     assert_eq!(passed(&theirs), 0, "{theirs}");
     let r = post(&c.app, "/api/labs/router/stop", Some(&bob), "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -479,6 +499,6 @@ async fn two_learners_work_in_their_own_confined_sandboxes() {
     let kept = get(&c.app, "/api/labs/router/report", Some(&ada))
         .await
         .json();
-    assert_eq!(passed(&kept), 1, "{kept}");
+    assert_eq!(passed(&kept), 2, "{kept}");
     assert_eq!(std::fs::read_dir(&state_dir).unwrap().count(), 0);
 }
