@@ -155,13 +155,17 @@ impl EventStream {
             )
             .into());
         }
-        Ok(EventStream {
+        let mut stream = EventStream {
             s,
             raw,
             body: Vec::new(),
             chunked: head.contains("transfer-encoding: chunked"),
             done: false,
-        })
+        };
+        // The whole answer may have come with its head (a step answered
+        // from its last observation is written at once).
+        stream.dechunk()?;
+        Ok(stream)
     }
 
     /// Moves whole chunks from `raw` to `body`.
