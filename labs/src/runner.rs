@@ -102,7 +102,9 @@ fn run_check_with(
     }
 }
 
-fn epoch_ms() -> u64 {
+/// Milliseconds since the Unix epoch: the clock check results are stamped
+/// with (`StepResult::checked_at_ms`).
+pub fn epoch_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -106,7 +106,7 @@ pub(crate) async fn quiz_answer(
                 question: n - 1,
                 answer: serde_json::to_string(&response).unwrap_or_default(),
                 score: u32::from(grade.correct),
-                at_ms: crate::workshop::unix_now_ms(),
+                at_ms: layerlab_labs::runner::epoch_ms(),
             };
             let book = w.book.clone();
             crate::labs::blocking(move || book.record_quiz(&answer))
@@ -369,7 +369,7 @@ pub(crate) async fn check(
     let typed_ms = state
         .terminals
         .idle_for(&terminal_key(who.learner(), lab))
-        .map(|idle| crate::workshop::unix_now_ms().saturating_sub(idle.as_millis() as u64));
+        .map(|idle| layerlab_labs::runner::epoch_ms().saturating_sub(idle.as_millis() as u64));
     tokio::spawn(
         state
             .labs
@@ -567,12 +567,12 @@ pub(crate) async fn sync_progress(
         let read: Vec<String> = merged
             .lessons
             .iter()
-            .filter(|(l, p)| p.read_at.is_some() && state.content.quizzes.contains_key(*l))
+            .filter(|(l, p)| p.read_at.is_some() && state.content.lessons.contains_key(*l))
             .map(|(l, _)| l.clone())
             .collect();
         let (book, id) = (w.book.clone(), id.clone());
         crate::labs::blocking(move || {
-            let now = crate::workshop::unix_now_ms();
+            let now = layerlab_labs::runner::epoch_ms();
             read.iter()
                 .try_for_each(|l| book.record_read(&id, l, now).map(drop))
         })

@@ -425,7 +425,7 @@ pub(crate) async fn add_hint(
         lab: lab.id.clone(),
         step: form.step,
         text,
-        at_ms: crate::workshop::unix_now_ms(),
+        at_ms: layerlab_labs::runner::epoch_ms(),
     };
     let stored = hint.clone();
     blocking(move || w.book.add_hint(&id, &stored))

@@ -372,16 +372,16 @@ impl LabEngine {
             .get(&seat_lab)
             .and_then(|steps| steps.get(&step).cloned());
         if live
-            && let Some(last) = last
-                .clone()
+            && let Some(seen) = last
+                .as_ref()
                 .filter(|r| self.unchanged_since(&seat_lab, r, typed_ms))
         {
-            for (index, result) in last.checks.iter().cloned().enumerate() {
+            for (index, result) in seen.checks.iter().cloned().enumerate() {
                 let _ = events.send(CheckEvent::Check { index, result }).await;
             }
             let _ = events
                 .send(CheckEvent::Step {
-                    result: last,
+                    result: seen.clone(),
                     recorded: false,
                 })
                 .await;
@@ -446,7 +446,7 @@ impl LabEngine {
         last: &StepResult,
         typed_ms: Option<u64>,
     ) -> bool {
-        let now = crate::workshop::unix_now_ms();
+        let now = layerlab_labs::runner::epoch_ms();
         let changed = self
             .changed
             .lock()
@@ -466,7 +466,7 @@ impl LabEngine {
             .unwrap_or_else(|e| e.into_inner())
             .insert(
                 (self.seat(who), lab.id.clone()),
-                crate::workshop::unix_now_ms(),
+                layerlab_labs::runner::epoch_ms(),
             );
     }
 

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Name of the session cookie (learners and the instructor alike).
 pub const SESSION_COOKIE: &str = "layerlab_session";
@@ -257,14 +257,7 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// Unix seconds now.
 pub fn unix_now() -> u64 {
-    unix_now_ms() / 1000
-}
-
-/// Milliseconds since the Unix epoch (the gradebook's times).
-pub fn unix_now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    layerlab_labs::runner::epoch_ms() / 1000
 }
 
 /// Who a request is for.

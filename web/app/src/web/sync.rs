@@ -25,7 +25,7 @@ struct You {
 /// and after every change of progress.
 pub fn start(ctx: Ctx) {
     leptos::task::spawn_local(async move {
-        // Outside a workshop this is a 404, and the app stays local.
+        // Outside a workshop the answer is empty (204), and the app stays local.
         let Ok(about) = api::get::<About>("/api/workshop").await else {
             return;
         };
